@@ -1,0 +1,6 @@
+/**
+ * Command-line conventions shared by the executables. See README.md.
+ *
+ * @module
+ */
+export { dataDirectoryFrom, DENOGRES_VERSION, fatal, newProgram, portFrom, runProgram, UsageError } from "./program.ts";
