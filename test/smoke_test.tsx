@@ -1,5 +1,4 @@
 import { expect, test } from "vitest";
-import React from "react";
 import { Text } from "ink";
 import { render } from "ink-testing-library";
 

@@ -92,22 +92,26 @@ export class GucSettings {
 
   /** @returns an integer parameter's value, in its base unit */
   int(name: GucName): number {
-    return this.#typed(name, "number");
+    return this.#number(name);
   }
 
   /** @returns a real parameter's value */
   real(name: GucName): number {
-    return this.#typed(name, "number");
+    return this.#number(name);
   }
 
   /** @returns a boolean parameter's value */
   bool(name: GucName): boolean {
-    return this.#typed(name, "boolean");
+    const v = this.get(name);
+    if (typeof v !== "boolean") throw new TypeError(`Parameter "${name}" is not a boolean`);
+    return v;
   }
 
   /** @returns a string or enum parameter's value */
   str(name: GucName): string {
-    return this.#typed(name, "string");
+    const v = this.get(name);
+    if (typeof v !== "string") throw new TypeError(`Parameter "${name}" is not a string`);
+    return v;
   }
 
   /** @returns the value as `SHOW` displays it (`128MB`, `on`) */
@@ -137,13 +141,10 @@ export class GucSettings {
     return new GucSettings(next);
   }
 
-  #typed<T extends "number" | "boolean" | "string">(
-    name: GucName,
-    type: T,
-  ): T extends "number" ? number : T extends "boolean" ? boolean : string {
+  #number(name: GucName): number {
     const v = this.get(name);
-    if (typeof v !== type) throw new TypeError(`Parameter "${name}" is not of type ${type}`);
-    return v as T extends "number" ? number : T extends "boolean" ? boolean : string;
+    if (typeof v !== "number") throw new TypeError(`Parameter "${name}" is not a number`);
+    return v;
   }
 }
 
