@@ -53,10 +53,16 @@ export class UsageError extends Error {
 export function newProgram(name: string, description: string): Command {
   return new Command(name)
     .description(description)
-    .version(`${name} (denogres) ${DENOGRES_VERSION}; PostgreSQL ${PG_MAJOR_VERSION} compatible`, "-V, --version")
+    .version(
+      `${name} (denogres) ${DENOGRES_VERSION}; PostgreSQL ${PG_MAJOR_VERSION} compatible`,
+      "-V, --version",
+      "output version information, then exit",
+    )
     .helpOption("-?, --help", "show this help, then exit")
     .exitOverride()
-    .configureOutput({ writeErr: () => {} })
+    // No colours, as PostgreSQL's tools; this also keeps commander from reading NO_COLOR/FORCE_COLOR,
+    // which a wrapper's --allow-env list would otherwise have to grant.
+    .configureOutput({ writeErr: () => {}, getOutHasColors: () => false, getErrHasColors: () => false })
     .showHelpAfterError(false);
 }
 
@@ -93,7 +99,7 @@ export async function runProgram(
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") {
         Deno.exit(0);
       }
-      fatal(prog, e.message.replace(/^error: /, ""), `Try "${prog} --help" for more information.`);
+      fatal(prog, _usageMessage(program, e), `Try "${prog} --help" for more information.`);
     }
     if (e instanceof UsageError) {
       fatal(prog, e.message, e.hint ?? `Try "${prog} --help" for more information.`);
@@ -103,10 +109,22 @@ export async function runProgram(
 }
 
 /**
+ * Rewords commander's usage errors as PostgreSQL's tools word them: lower
+ * case, no trailing period, `too many command-line arguments (first is "…")`.
+ */
+function _usageMessage(program: Command<unknown[], Record<string, unknown>>, e: CommanderError): string {
+  if (e.code === "commander.excessArguments") {
+    const first = program.args[program.registeredArguments.length];
+    return `too many command-line arguments (first is "${first}")`;
+  }
+  return e.message.replace(/^error: /, "").replace(/\.$/, "");
+}
+
+/**
  * Returns the data directory from `-D` or `PGDATA`, as PostgreSQL's tools.
  *
  * @param fromOption the `-D` value, if given
- * @param what the PostgreSQL hint to show when neither is set
+ * @param hint the PostgreSQL hint to show when neither is set
  * @returns the directory
  * @throws {UsageError} when neither is set
  */

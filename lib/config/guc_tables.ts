@@ -16,6 +16,8 @@
  * @module
  */
 
+import { PG_SERVER_VERSION } from "../common/limits.ts";
+
 /**
  * When a parameter may change, as PostgreSQL's GucContext:
  * - `internal`: never (compiled in or fixed by initdb);
@@ -47,6 +49,8 @@ interface _GucCommon {
   readonly description: string;
   /** Reported to the client in a ParameterStatus message when it changes (GUC_REPORT). */
   readonly report?: boolean;
+  /** Left out of the postgresql.conf initdb writes: a per-session setting (GUC_NOT_IN_SAMPLE). */
+  readonly notInSample?: boolean;
 }
 
 /** A boolean parameter. */
@@ -255,6 +259,15 @@ export const GUC_DEFINITIONS = [
     group: G_MEM,
     description: "Multiple of the average buffer usage to free per round.",
   },
+  {
+    name: "dynamic_shared_memory_type",
+    type: "enum",
+    default: "posix",
+    values: ["posix"],
+    context: "postmaster",
+    group: G_MEM,
+    description: "Selects the dynamic shared memory implementation used (denogres: posix only).",
+  },
   // Write-Ahead Log
   {
     name: "fsync",
@@ -324,6 +337,17 @@ export const GUC_DEFINITIONS = [
     context: "sighup",
     group: G_WAL,
     description: "Time spent flushing dirty buffers during checkpoint, as fraction of checkpoint interval.",
+  },
+  {
+    name: "checkpoint_warning",
+    type: "int",
+    default: 30,
+    min: 0,
+    max: INT_MAX,
+    unit: "s",
+    context: "sighup",
+    group: G_WAL,
+    description: "Sets the maximum time before warning if checkpoints triggered by WAL volume happen too frequently.",
   },
   {
     name: "max_wal_size",
@@ -538,6 +562,7 @@ export const GUC_DEFINITIONS = [
   },
   {
     name: "transaction_isolation",
+    notInSample: true,
     type: "enum",
     default: "read committed",
     values: ISOLATION_LEVELS,
@@ -551,10 +576,12 @@ export const GUC_DEFINITIONS = [
     default: false,
     context: "user",
     group: G_CLIENT,
+    report: true,
     description: "Sets the default read-only status of new transactions.",
   },
   {
     name: "transaction_read_only",
+    notInSample: true,
     type: "bool",
     default: false,
     context: "user",
@@ -650,6 +677,51 @@ export const GUC_DEFINITIONS = [
     group: G_CLIENT,
     description: "Sets the output format for bytea.",
   },
+  // Locales: denogres implements the C locale only, so these accept C (or its alias POSIX).
+  {
+    name: "lc_messages",
+    type: "enum",
+    default: "C",
+    values: ["C", "POSIX"],
+    context: "superuser",
+    group: G_CLIENT,
+    description: "Sets the language in which messages are displayed (denogres: C only).",
+  },
+  {
+    name: "lc_monetary",
+    type: "enum",
+    default: "C",
+    values: ["C", "POSIX"],
+    context: "user",
+    group: G_CLIENT,
+    description: "Sets the locale for formatting monetary amounts (denogres: C only).",
+  },
+  {
+    name: "lc_numeric",
+    type: "enum",
+    default: "C",
+    values: ["C", "POSIX"],
+    context: "user",
+    group: G_CLIENT,
+    description: "Sets the locale for formatting numbers (denogres: C only).",
+  },
+  {
+    name: "lc_time",
+    type: "enum",
+    default: "C",
+    values: ["C", "POSIX"],
+    context: "user",
+    group: G_CLIENT,
+    description: "Sets the locale for formatting date and time values (denogres: C only).",
+  },
+  {
+    name: "default_text_search_config",
+    type: "string",
+    default: "pg_catalog.simple",
+    context: "user",
+    group: G_CLIENT,
+    description: "Sets default text search configuration.",
+  },
   // Lock Management
   {
     name: "max_locks_per_transaction",
@@ -693,9 +765,18 @@ export const GUC_DEFINITIONS = [
   },
   // Preset Options: reported, never set in a file.
   {
+    name: "in_hot_standby",
+    type: "bool",
+    default: false,
+    context: "internal",
+    group: G_PRESET,
+    report: true,
+    description: "Shows whether hot standby is currently active.",
+  },
+  {
     name: "server_version",
     type: "string",
-    default: "15.0",
+    default: PG_SERVER_VERSION,
     context: "internal",
     group: G_PRESET,
     report: true,
@@ -800,6 +881,7 @@ export const GUC_DEFINITIONS = [
   },
   {
     name: "session_authorization",
+    notInSample: true,
     type: "string",
     default: "",
     context: "superuser",

@@ -241,7 +241,12 @@ export function diffForReload(running: GucSettings, loaded: GucSettings): Reload
     if (old.value === s.value) continue;
     if (s.def.context === "postmaster" || s.def.context === "internal") {
       needRestart.push(name);
-      next = next.with(name, old.value, old.source);
+      next = next.with(
+        name,
+        old.value,
+        old.source,
+        old.file === undefined ? undefined : { file: old.file, line: old.line ?? 0 },
+      );
     } else {
       changed.push({ name, value: loaded.show(name) });
     }

@@ -58,6 +58,28 @@ const _SYMBOLS = {
   write: { parameters: ["i32", "buffer", "usize"], result: "i64" },
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
   poll_async: { name: "poll", parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
+  // Processes (postmaster, ctl): kill(pid, 0) probes whether a process exists, as PostgreSQL does.
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+  // Sockets (postmaster): non-blocking reads of a spare backend's ready byte and of the wake-up pair.
+  recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "i64" },
+  // System parameters (top: clock ticks of /proc times, page size of /proc rss).
+  sysconf: { parameters: ["i32"], result: "i64" },
+  // Directories (top lists /proc/<pid>/task: Deno 2.9 refuses any /proc read without --allow-all).
+  // readdir returns glibc's struct dirent64 on 64-bit Linux: d_name at byte 19.
+  opendir: { parameters: ["buffer"], result: "pointer" },
+  readdir: { parameters: ["pointer"], result: "pointer" },
+  closedir: { parameters: ["pointer"], result: "i32" },
+  // Files (storage manager, WAL, pg_control): positional I/O and durability.
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  pread: { parameters: ["i32", "buffer", "usize", "i64"], result: "i64" },
+  pwrite: { parameters: ["i32", "buffer", "usize", "i64"], result: "i64" },
+  fsync: { parameters: ["i32"], result: "i32" },
+  fdatasync: { parameters: ["i32"], result: "i32" },
+  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
+  // Shared memory (shmem): reserve the segment's pages up front (no SIGBUS later), as PostgreSQL's dsm_impl_posix_resize.
+  posix_fallocate: { parameters: ["i32", "i64", "i64"], result: "i32" },
+  // Shared memory (shmem): a waiter notices that the postmaster died (it was re-parented).
+  getppid: { parameters: [], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The libc symbols denogres uses. */
@@ -150,6 +172,29 @@ export const LinuxConst = {
   EEXIST: 17,
   ETIMEDOUT: 110,
   EADDRINUSE: 98,
+  ESRCH: 3,
+  ECONNABORTED: 103,
+  POLLERR: 8,
+  POLLHUP: 16,
+  MSG_DONTWAIT: 0x40,
+  MSG_NOSIGNAL: 0x4000,
+  MSG_CMSG_CLOEXEC: 0x40000000,
+  SOCK_SEQPACKET: 5,
+  O_WRONLY: 1,
+  O_TRUNC: 0o1000,
+  O_APPEND: 0o2000,
+  O_CLOEXEC: 0o2000000,
+  SEEK_SET: 0,
+  SEEK_END: 2,
+  ENOSPC: 28,
+  EBADF: 9,
+  SIGINT: 2,
+  SIGTERM: 15,
+  _SC_CLK_TCK: 2,
+  _SC_PAGESIZE: 30,
+  SIGUSR1: 10,
+  ENOMEM: 12,
+  EACCES: 13,
 } as const;
 
 /** The futex system call's number for this architecture. */

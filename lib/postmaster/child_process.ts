@@ -1,0 +1,231 @@
+/**
+ * child_process.ts — starting a postmaster child: the kinds of child, their
+ * command line, and how their exits are described in the log.
+ *
+ * PostgreSQL counterpart: StartChildProcess(), BackendStartup() and
+ * LogChildExit() in src/backend/postmaster/postmaster.c (fork() there; a new
+ * Deno process here).
+ *
+ * NOTES
+ * Every child runs `deno run <permissions> --config <repo>/deno.json
+ * <repo>/cmd/server.ts --child=<type> -D <dir> --shmem=<segment> [-c n=v…]`.
+ * Its stdin is a pipe whose write end only the postmaster holds: end of file
+ * means the postmaster died and the child exits at once (PostgreSQL's
+ * postmaster-death pipe). stdout/stderr are inherited, so the whole cluster
+ * logs to one place. A descriptor handed to the child (a spare's channel or a
+ * client socket) is made inheritable right before the synchronous spawn and
+ * closed by the caller right after, so no other child ever inherits it.
+ * Requires `--allow-run`.
+ *
+ * @module
+ */
+
+import type { GucSettings } from "../config/mod.ts";
+import type { ClientConnection } from "./handoff.ts";
+import { setCloseOnExec } from "./listeners.ts";
+
+/** The kinds of child process (`--child=<type>`). */
+export type ChildType = "startup" | "checkpointer" | "bgwriter" | "walwriter" | "autovacuum-launcher" | "backend";
+
+/** Every child type, for argument checking. */
+export const CHILD_TYPES: readonly ChildType[] = [
+  "startup",
+  "checkpointer",
+  "bgwriter",
+  "walwriter",
+  "autovacuum-launcher",
+  "backend",
+];
+
+/** How the reaper names a child in the log (PostgreSQL's procname argument of LogChildExit). */
+export const CHILD_PROC_NAMES: Readonly<Record<ChildType, string>> = {
+  startup: "startup process",
+  checkpointer: "checkpointer process",
+  bgwriter: "background writer process",
+  walwriter: "WAL writer process",
+  "autovacuum-launcher": "autovacuum launcher process",
+  backend: "server process",
+};
+
+/** Backend type as pg_stat_activity and `%b` show it (PostgreSQL's GetBackendTypeDesc). */
+export const CHILD_BACKEND_TYPES: Readonly<Record<ChildType, string>> = {
+  startup: "startup",
+  checkpointer: "checkpointer",
+  bgwriter: "background writer",
+  walwriter: "walwriter",
+  "autovacuum-launcher": "autovacuum launcher",
+  backend: "client backend",
+};
+
+/**
+ * Deno permissions of every denogres server process (postmaster and
+ * children): files (data directory, /proc, /dev/shm), environment, FFI
+ * (shared memory, sockets, prctl), process signals (`pg_cancel_backend`),
+ * and the uid (data-directory ownership). Kept in step with `bin/server`.
+ */
+export const SERVER_PERMISSION_FLAGS: readonly string[] = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-ffi",
+  "--allow-run",
+  "--allow-sys=uid",
+];
+
+const _REPO_ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+/** What to start. */
+export interface ChildSpec {
+  type: ChildType;
+  dataDir: string;
+  shmemName: string;
+  /** `-c` options every child gets (postmaster-context and command-line settings). */
+  gucOptions: readonly { name: string; value: string }[];
+  /** A spare backend's end of its channel. */
+  spareFd?: number;
+  /** A client socket handed to a new backend, with what the backend needs to know. */
+  client?: { fd: number; conn: ClientConnection };
+}
+
+/**
+ * The `-c` options children are started with: every `postmaster`-context
+ * setting (so a child never sees a restart-only value edited in the file
+ * since start) and every setting given on the postmaster's command line.
+ *
+ * @param settings the postmaster's settings
+ * @returns name/value pairs
+ */
+export function childGucOptions(settings: GucSettings): { name: string; value: string }[] {
+  return settings.all()
+    .filter((s) => s.def.context === "postmaster" || s.source === "command line")
+    .map((s) => ({ name: s.def.name, value: settings.show(s.def.name as Parameters<GucSettings["show"]>[0]) }));
+}
+
+/**
+ * Builds a child's arguments (after the Deno executable).
+ *
+ * @param spec what to start
+ * @returns the argument list
+ */
+export function childArgs(spec: ChildSpec): string[] {
+  const args = [
+    "run",
+    "--quiet",
+    "--no-prompt",
+    ...SERVER_PERMISSION_FLAGS,
+    "--config",
+    `${_REPO_ROOT}/deno.json`,
+    `${_REPO_ROOT}/cmd/server.ts`,
+    `--child=${spec.type}`,
+    "-D",
+    spec.dataDir,
+    `--shmem=${spec.shmemName}`,
+  ];
+  if (spec.spareFd !== undefined) args.push(`--spare-fd=${spec.spareFd}`);
+  if (spec.client !== undefined) {
+    args.push(`--client-fd=${spec.client.fd}`, `--client=${JSON.stringify(spec.client.conn)}`);
+  }
+  for (const o of spec.gucOptions) args.push("-c", `${o.name}=${o.value}`);
+  return args;
+}
+
+/**
+ * Starts a child process. The descriptor in `spec.spareFd` or
+ * `spec.client.fd` is inherited by this child only; the caller closes its
+ * copy afterwards.
+ *
+ * @param spec what to start
+ * @returns the running child (stdin piped: keep it open, never write)
+ */
+export function spawnChild(spec: ChildSpec): Deno.ChildProcess {
+  const inherited = spec.spareFd ?? spec.client?.fd;
+  if (inherited !== undefined) setCloseOnExec(inherited, false);
+  try {
+    return new Deno.Command(Deno.execPath(), {
+      args: childArgs(spec),
+      stdin: "piped",
+      stdout: "inherit",
+      stderr: "inherit",
+      env: { DENO_NO_UPDATE_CHECK: "1" },
+      // Own session: a terminal's Ctrl-C or hang-up reaches only the postmaster, which
+      // then stops its children in order (a child still starting has no handlers yet).
+      detached: true,
+    }).spawn();
+  } finally {
+    if (inherited !== undefined) setCloseOnExec(inherited, true);
+  }
+}
+
+/** Signal names by number, for exit descriptions (Linux x86_64/aarch64). */
+const _SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};
+/** strsignal(3) texts, as PostgreSQL's pg_strsignal prints them. */
+const _SIGNAL_TEXTS: Readonly<Record<number, string>> = {
+  1: "Hangup",
+  2: "Interrupt",
+  3: "Quit",
+  4: "Illegal instruction",
+  5: "Trace/breakpoint trap",
+  6: "Aborted",
+  7: "Bus error",
+  8: "Floating point exception",
+  9: "Killed",
+  10: "User defined signal 1",
+  11: "Segmentation fault",
+  12: "User defined signal 2",
+  13: "Broken pipe",
+  14: "Alarm clock",
+  15: "Terminated",
+};
+
+/** A child's exit as the reaper sees it. */
+export interface ChildExit {
+  /** Exit code, when it exited. */
+  code?: number;
+  /** Signal number, when a signal killed it. */
+  signal?: number;
+}
+
+/**
+ * Converts Deno's status to an exit or signal.
+ *
+ * @param status the child's status
+ * @returns exit code or signal number
+ */
+export function childExitOf(status: Deno.CommandStatus): ChildExit {
+  if (status.signal !== null) return { signal: _SIGNAL_NUMBERS[status.signal] ?? 0 };
+  return { code: status.code };
+}
+
+/**
+ * Describes an exit as PostgreSQL's LogChildExit:
+ * `server process (PID 12) was terminated by signal 9: Killed`.
+ *
+ * @param procName from {@link CHILD_PROC_NAMES}
+ * @param pid the child's pid
+ * @param exit how it ended
+ * @returns the log message
+ */
+export function describeChildExit(procName: string, pid: number, exit: ChildExit): string {
+  if (exit.signal !== undefined) {
+    return `${procName} (PID ${pid}) was terminated by signal ${exit.signal}: ${
+      _SIGNAL_TEXTS[exit.signal] ?? "unrecognized signal"
+    }`;
+  }
+  return `${procName} (PID ${pid}) exited with exit code ${exit.code}`;
+}

@@ -1,0 +1,835 @@
+/**
+ * postmaster.ts — the postmaster: start-up, the server loop, the reaper,
+ * the state machine's actions, crash reset and shutdown.
+ *
+ * PostgreSQL counterpart: PostmasterMain(), ServerLoop(), reaper(),
+ * PostmasterStateMachine(), HandleChildCrash(), pmdie(), SIGHUP_handler()
+ * and ExitPostmaster() in src/backend/postmaster/postmaster.c.
+ *
+ * NOTES
+ * One JavaScript thread does everything; nothing here blocks it. Signal
+ * handlers only record the signal and wake the loop; child exits arrive as
+ * promise resolutions queued for the reaper; connections are accepted by
+ * the accept loop (server_sockets.ts) and handed to a backend at once. The
+ * postmaster never reads client bytes and takes no lock in shared memory,
+ * so no child, however broken, can hang it. Children that die unexpectedly
+ * trigger PostgreSQL's crash cycle: SIGQUIT everyone, SIGKILL after
+ * CHILD_QUIT_GRACE_MS, wait for all to exit, re-create shared memory with a
+ * new generation and run the startup process again. Errors at start are
+ * `SqlError`s with severity FATAL: logged, then exit 1 after removing what
+ * was created. See README.md for the invariants.
+ *
+ * @module
+ */
+
+import { assert } from "../common/assert.ts";
+import { SqlError, SqlState } from "../common/errors.ts";
+import { CHILD_QUIT_GRACE_MS, PG_SERVER_VERSION } from "../common/limits.ts";
+import { ConfigFileError, diffForReload, type GucSettings, loadSettings } from "../config/mod.ts";
+import { parseHbaFile } from "../auth/mod.ts";
+import { storageShmemInit } from "../storage/storage_init.ts";
+import { configureLogging, elog, setLogProcessInfo } from "../log/mod.ts";
+import {
+  checkPostmasterSignal,
+  createShmemSegment,
+  makeShmemSegmentName,
+  removeStaleShmemSegment,
+  resetShmemSegment,
+  type ShmemSegment,
+  unlinkShmemSegment,
+} from "../shmem/mod.ts";
+import {
+  CHILD_PROC_NAMES,
+  type ChildExit,
+  childExitOf,
+  childGucOptions,
+  type ChildType,
+  describeChildExit,
+  spawnChild,
+} from "./child_process.ts";
+import { checkDataDir, writeOptsFile } from "./data_dir.ts";
+import { type CacState, type ClientConnection, createSpareChannel, sendClientToSpare } from "./handoff.ts";
+import { type AcceptedClient, listenBacklog, openTcpListeners, openUnixListeners } from "./listeners.ts";
+import {
+  addToDataDirLockFile,
+  createLockFile,
+  LOCK_FILE_LINE,
+  PID_FILE_NAME,
+  PM_STATUS,
+  unlinkLockFile,
+} from "./pid_file.ts";
+import { type PMState, updatePmState } from "./pm_state.ts";
+import { signalCaught } from "./_proc.ts";
+import { initPsDisplay } from "./ps_status.ts";
+import { ServerSockets } from "./server_sockets.ts";
+
+/** How the postmaster was started. */
+export interface PostmasterOptions {
+  /** The data directory (made absolute here). */
+  dataDir: string;
+  /** `-c` options and flags (`-p`, `-k`, `-h`) as parameters, in order. */
+  commandLine: readonly { name: string; value: string }[];
+  /** The arguments as given, for postmaster.opts and the process title. */
+  argv: readonly string[];
+  /** The program path recorded in postmaster.opts. */
+  program: string;
+}
+
+/** Shutdown levels, as PostgreSQL's NoShutdown < SmartShutdown < FastShutdown < ImmediateShutdown. */
+type ShutdownLevel = 0 | 1 | 2 | 3;
+const NO_SHUTDOWN = 0;
+const SMART_SHUTDOWN = 1;
+const FAST_SHUTDOWN = 2;
+const IMMEDIATE_SHUTDOWN = 3;
+
+/** The startup process's status (PostgreSQL's StartupStatusEnum). */
+type StartupStatus = "not running" | "running" | "signaled" | "crashed";
+
+/** What a backend child is doing: waiting as a spare, serving a client, or refusing one (dead end). */
+type BackendRole = "spare" | "normal" | "dead-end";
+
+interface ChildRecord {
+  pid: number;
+  type: ChildType;
+  proc: Deno.ChildProcess;
+  /** Backends only. */
+  role?: BackendRole;
+  /** Spares only: the postmaster's end of the channel, and whether the spare said it is ready. */
+  channelFd?: number;
+  spareReady?: boolean;
+  spawnedAtMs: number;
+  /** Signals waiting for the child to install its handlers (see _signalChild). */
+  heldSignals: Deno.Signal[];
+}
+
+type AuxType = Exclude<ChildType, "backend">;
+
+/** Interval of the loop's housekeeping tick while waiting for children to die after SIGQUIT. */
+const _TICK_MS = 1000;
+/** How soon a held signal is retried (a child installs its handlers within a second of starting). */
+const _HELD_SIGNAL_RETRY_MS = 20;
+/** Interval when nothing is pending: the loop still wakes, as PostgreSQL's ServerLoop does every minute. */
+const _IDLE_TICK_MS = 60_000;
+
+class Postmaster {
+  readonly dataDir: string;
+  readonly pidFilePath: string;
+  settings: GucSettings;
+  readonly cmdLine: readonly { name: string; value: string }[];
+  pmState: PMState = "PM_INIT";
+  shutdown: ShutdownLevel = NO_SHUTDOWN;
+  fatalError = false;
+  connsAllowed = true;
+  startupStatus: StartupStatus = "not running";
+  abortStartTimeMs = 0;
+  readonly children = new Map<number, ChildRecord>();
+  readonly aux = new Map<AuxType, number>();
+  segment: ShmemSegment | undefined;
+  segmentName = "";
+  sockets: ServerSockets | undefined;
+  exitCode: number | undefined;
+  sparesScheduled = false;
+  /** A child asked for the autovacuum launcher (PMSIGNAL_START_AUTOVAC_LAUNCHER). */
+  startAutovacLauncher = false;
+  readonly pendingSignals: Deno.Signal[] = [];
+  readonly exited: { pid: number; exit: ChildExit }[] = [];
+  #wakeResolve: (() => void) | undefined;
+  #wakePending = false;
+  #sleepMs = 0;
+
+  constructor(dataDir: string, settings: GucSettings, cmdLine: readonly { name: string; value: string }[]) {
+    this.dataDir = dataDir;
+    this.pidFilePath = `${dataDir}/${PID_FILE_NAME}`;
+    this.settings = settings;
+    this.cmdLine = cmdLine;
+  }
+
+  /** Wakes the server loop (signal handlers, child exits). */
+  wake(): void {
+    this.#wakePending = true;
+    this.#wakeResolve?.();
+  }
+
+  /** Ends a sleep longer than the held-signal retry interval (a signal was just held). */
+  wakeIfSleepingLong(): void {
+    if (this.#sleepMs > _HELD_SIGNAL_RETRY_MS) this.#wakeResolve?.();
+  }
+
+  /** Waits until woken or `timeoutMs` passes. */
+  async sleep(timeoutMs: number): Promise<void> {
+    if (this.#wakePending) {
+      this.#wakePending = false;
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    this.#sleepMs = timeoutMs;
+    await new Promise<void>((resolve) => {
+      this.#wakeResolve = resolve;
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    clearTimeout(timer);
+    this.#sleepMs = 0;
+    this.#wakeResolve = undefined;
+    this.#wakePending = false;
+  }
+
+  setState(next: PMState): void {
+    this.pmState = updatePmState(this.pmState, next);
+  }
+}
+
+/**
+ * Runs the postmaster until shutdown. Never returns normally: it exits the
+ * process with PostgreSQL's codes (0 clean shutdown, 1 FATAL or crash
+ * without restart, 2 unreadable configuration).
+ *
+ * @param options data directory, command-line settings, argv
+ * @returns never (the process exits)
+ * @example
+ * ```ts
+ * await postmasterMain({ dataDir: "/data", commandLine: [{ name: "port", value: "5433" }], argv: Deno.args, program: "server" });
+ * ```
+ */
+export async function postmasterMain(options: PostmasterOptions): Promise<never> {
+  setLogProcessInfo({ backendType: "postmaster" });
+  const dataDir = _absolute(options.dataDir);
+  const settings = await _loadStartSettings(dataDir, options.commandLine);
+  configureLogging({
+    logLinePrefix: settings.str("log_line_prefix"),
+    logMinMessages: settings.str("log_min_messages"),
+  });
+  const pm = new Postmaster(dataDir, settings, options.commandLine);
+  try {
+    checkDataDir(dataDir);
+    _createPidFile(pm);
+  } catch (e) {
+    return _fatalExit(pm, e, false);
+  }
+  try {
+    writeOptsFile(dataDir, options.program, options.argv);
+    initPsDisplay(`postmaster ${options.argv.join(" ")}`.trim(), settings.str("cluster_name"), "postmaster");
+    elog(
+      "LOG",
+      `starting PostgreSQL ${PG_SERVER_VERSION} on ${Deno.build.arch}-linux, compiled by Deno ${Deno.version.deno}, 64-bit`,
+    );
+    _openListeners(pm);
+    _createSharedMemory(pm);
+  } catch (e) {
+    return _fatalExit(pm, e, true);
+  }
+  if (!_hbaFileValid(dataDir, "LOG")) {
+    return _fatalExit(
+      pm,
+      new SqlError(SqlState.CONFIG_FILE_ERROR, "could not load pg_hba.conf", { severity: "FATAL" }),
+      true,
+    );
+  }
+  _installSignalHandlers(pm);
+  addToDataDirLockFile(pm.pidFilePath, LOCK_FILE_LINE.PM_STATUS, PM_STATUS.STARTING);
+  _startAux(pm, "startup");
+  pm.startupStatus = "running";
+  pm.setState("PM_STARTUP");
+  pm.sockets!.start();
+  return await _serverLoop(pm);
+}
+
+function _absolute(dir: string): string {
+  const abs = dir.startsWith("/") ? dir : `${Deno.cwd()}/${dir}`;
+  return abs.replace(/\/+$/, "").replace(/\/\.(?=\/|$)/g, "") || "/";
+}
+
+async function _loadStartSettings(
+  dataDir: string,
+  cmdLine: readonly { name: string; value: string }[],
+): Promise<GucSettings> {
+  try {
+    return await loadSettings(dataDir, cmdLine);
+  } catch (e) {
+    if (e instanceof ConfigFileError) {
+      for (const msg of e.errors) elog("LOG", msg);
+      elog("FATAL", `configuration file "${e.file}" contains errors`);
+      Deno.exit(1);
+    }
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) {
+      console.error(
+        `server: could not access the server configuration file "${dataDir}/postgresql.conf": ${
+          e instanceof Deno.errors.NotFound ? "No such file or directory" : "Permission denied"
+        }`,
+      );
+      Deno.exit(2);
+    }
+    throw e;
+  }
+}
+
+function _createPidFile(pm: Postmaster): void {
+  const startTimeSec = Math.floor(Date.now() / 1000);
+  createLockFile(pm.pidFilePath, { kind: "datadir", dataDir: pm.dataDir }, [
+    String(Deno.pid),
+    pm.dataDir,
+    String(startTimeSec),
+    String(pm.settings.int("port")),
+    "",
+  ], (old) => {
+    // A dead postmaster's segment: gone if nobody maps it, FATAL if someone still does.
+    if (old.shmemKey !== undefined && old.shmemKey.startsWith("/")) removeStaleShmemSegment(old.shmemKey, pm.dataDir);
+  });
+  _pidFileCreated = true;
+}
+
+let _pidFileCreated = false;
+
+function _openListeners(pm: Postmaster): void {
+  const port = pm.settings.int("port");
+  const backlog = listenBacklog(pm.settings.int("max_connections"));
+  const tcp = openTcpListeners(pm.settings.str("listen_addresses"), port, backlog);
+  pm.sockets = new ServerSockets({
+    onClient: (c) => _handleClient(pm, c),
+    onSpareStatus: (fd, s) => _spareStatus(pm, fd, s),
+  });
+  pm.sockets.addListeners(tcp.listeners);
+  addToDataDirLockFile(pm.pidFilePath, LOCK_FILE_LINE.LISTEN_ADDR, tcp.firstEntry);
+  const lockLines = [String(Deno.pid), pm.dataDir, _readPidFileLine(pm, LOCK_FILE_LINE.START_TIME), String(port)];
+  const unix = openUnixListeners(
+    pm.settings.str("unix_socket_directories"),
+    port,
+    lockLines,
+    pm.settings.int("unix_socket_permissions"),
+    backlog,
+  );
+  pm.sockets.addListeners(unix.listeners);
+  addToDataDirLockFile(pm.pidFilePath, LOCK_FILE_LINE.SOCKET_DIR, unix.firstDir);
+}
+
+function _readPidFileLine(pm: Postmaster, line: number): string {
+  return Deno.readTextFileSync(pm.pidFilePath).split("\n")[line - 1] ?? "";
+}
+
+function _createSharedMemory(pm: Postmaster): void {
+  pm.segmentName = makeShmemSegmentName(pm.settings.int("port"));
+  pm.segment = createShmemSegment(pm.segmentName, pm.settings, { initialize: storageShmemInit });
+  addToDataDirLockFile(pm.pidFilePath, LOCK_FILE_LINE.SHMEM_KEY, pm.segmentName);
+}
+
+function _installSignalHandlers(pm: Postmaster): void {
+  for (const sig of ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1"] as const) {
+    Deno.addSignalListener(sig, () => {
+      pm.pendingSignals.push(sig);
+      pm.wake();
+    });
+  }
+  // Reserved for children, as PostgreSQL's postmaster: ignore rather than die.
+  Deno.addSignalListener("SIGUSR2", () => {});
+}
+
+// ---------------------------------------------------------------------------
+// The server loop.
+
+async function _serverLoop(pm: Postmaster): Promise<never> {
+  for (;;) {
+    while (pm.pendingSignals.length > 0) _processSignal(pm, pm.pendingSignals.shift()!);
+    _reaper(pm);
+    _stateMachine(pm);
+    if (pm.exitCode !== undefined) return _exitPostmaster(pm, pm.exitCode);
+    _startMissingChildren(pm);
+    _maybeKillRecalcitrant(pm);
+    const held = _deliverHeldSignals(pm);
+    await pm.sleep(held ? _HELD_SIGNAL_RETRY_MS : pm.abortStartTimeMs !== 0 ? _TICK_MS : _IDLE_TICK_MS);
+  }
+}
+
+function _processSignal(pm: Postmaster, sig: Deno.Signal): void {
+  switch (sig) {
+    case "SIGHUP":
+      return void _reload(pm);
+    case "SIGTERM":
+      return _requestShutdown(pm, SMART_SHUTDOWN);
+    case "SIGINT":
+      return _requestShutdown(pm, FAST_SHUTDOWN);
+    case "SIGQUIT":
+      return _requestShutdown(pm, IMMEDIATE_SHUTDOWN);
+    case "SIGUSR1":
+      return _processPmSignals(pm);
+  }
+}
+
+/** sigusr1_handler: test-and-clear each request a child left in shared memory. */
+function _processPmSignals(pm: Postmaster): void {
+  const seg = pm.segment;
+  if (seg === undefined) return;
+  // PMSIGNAL_ADVANCE_STATE_MACHINE needs nothing more: the loop runs the state machine next.
+  checkPostmasterSignal(seg, "PMSIGNAL_ADVANCE_STATE_MACHINE");
+  if (checkPostmasterSignal(seg, "PMSIGNAL_START_AUTOVAC_LAUNCHER")) pm.startAutovacLauncher = true;
+}
+
+function _requestShutdown(pm: Postmaster, level: ShutdownLevel): void {
+  if (pm.shutdown >= level) return;
+  pm.shutdown = level;
+  const name = level === SMART_SHUTDOWN ? "smart" : level === FAST_SHUTDOWN ? "fast" : "immediate";
+  elog("LOG", `received ${name} shutdown request`);
+  addToDataDirLockFile(pm.pidFilePath, LOCK_FILE_LINE.PM_STATUS, PM_STATUS.STOPPING);
+  _stopSpares(pm);
+  if (level === SMART_SHUTDOWN) {
+    if (pm.pmState === "PM_RUN") pm.connsAllowed = false;
+    else if (pm.pmState === "PM_STARTUP") pm.setState("PM_STOP_BACKENDS");
+  } else if (level === FAST_SHUTDOWN) {
+    if (pm.pmState === "PM_STARTUP") pm.setState("PM_STOP_BACKENDS");
+    else if (pm.pmState === "PM_RUN") {
+      elog("LOG", "aborting any active transactions");
+      pm.setState("PM_STOP_BACKENDS");
+    }
+  } else {
+    pm.segment?.setState("discarded");
+    _signalChildren(pm, "SIGQUIT", () => true);
+    if (pm.pmState !== "PM_WAIT_BACKENDS") pm.setState("PM_WAIT_BACKENDS");
+    pm.abortStartTimeMs = Date.now();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Children.
+
+function _spawn(pm: Postmaster, type: ChildType, extra: Partial<ChildRecord>, spec: {
+  spareFd?: number;
+  client?: { fd: number; conn: ClientConnection };
+} = {}): ChildRecord | undefined {
+  let proc: Deno.ChildProcess;
+  try {
+    proc = spawnChild({
+      type,
+      dataDir: pm.dataDir,
+      shmemName: pm.segmentName,
+      gucOptions: childGucOptions(pm.settings),
+      ...spec,
+    });
+  } catch (e) {
+    elog("LOG", `could not fork ${CHILD_PROC_NAMES[type]}: ${(e as Error).message}`);
+    return undefined;
+  }
+  const rec: ChildRecord = { pid: proc.pid, type, proc, spawnedAtMs: Date.now(), heldSignals: [], ...extra };
+  pm.children.set(rec.pid, rec);
+  proc.status.then((status) => {
+    pm.exited.push({ pid: rec.pid, exit: childExitOf(status) });
+    pm.wake();
+  });
+  return rec;
+}
+
+function _startAux(pm: Postmaster, type: AuxType): void {
+  assert(!pm.aux.has(type), `${type} is not running`);
+  const rec = _spawn(pm, type, {});
+  if (rec !== undefined) pm.aux.set(type, rec.pid);
+}
+
+/** Signals a starting child could die of before it installs its handlers (their default action terminates). */
+const _CATCHABLE_SIGNALS: Partial<Record<Deno.Signal, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGUSR1: 10,
+  SIGUSR2: 12,
+  SIGTERM: 15,
+};
+
+/**
+ * Sends a signal to a child, or holds it until the child has installed its
+ * handler for it (see _proc.ts: PostgreSQL's children inherit a blocked
+ * signal mask; ours start with default dispositions).
+ */
+function _signalChild(pm: Postmaster, rec: ChildRecord, sig: Deno.Signal): void {
+  const signo = _CATCHABLE_SIGNALS[sig];
+  if (signo !== undefined && !signalCaught(rec.pid, signo)) {
+    if (!rec.heldSignals.includes(sig)) rec.heldSignals.push(sig);
+    pm.wakeIfSleepingLong(); // the loop retries held signals every _HELD_SIGNAL_RETRY_MS
+    return;
+  }
+  try {
+    rec.proc.kill(sig);
+  } catch {
+    // Already exited: the reaper will hear of it.
+  }
+}
+
+/** Delivers held signals to children that can now catch them. */
+function _deliverHeldSignals(pm: Postmaster): boolean {
+  let anyHeld = false;
+  for (const rec of pm.children.values()) {
+    for (const sig of rec.heldSignals.splice(0)) _signalChild(pm, rec, sig);
+    anyHeld ||= rec.heldSignals.length > 0;
+  }
+  return anyHeld;
+}
+
+function _signalChildren(pm: Postmaster, sig: Deno.Signal, which: (rec: ChildRecord) => boolean): void {
+  for (const rec of pm.children.values()) if (which(rec)) _signalChild(pm, rec, sig);
+}
+
+function _countBackends(pm: Postmaster, roles: readonly BackendRole[]): number {
+  let n = 0;
+  for (const rec of pm.children.values()) if (rec.type === "backend" && roles.includes(rec.role!)) n++;
+  return n;
+}
+
+function _auxRunning(pm: Postmaster, type: AuxType): boolean {
+  return pm.aux.has(type);
+}
+
+// ---------------------------------------------------------------------------
+// The reaper: what each child's exit means.
+
+function _reaper(pm: Postmaster): void {
+  while (pm.exited.length > 0) {
+    const { pid, exit } = pm.exited.shift()!;
+    const rec = pm.children.get(pid);
+    if (rec === undefined) continue;
+    pm.children.delete(pid);
+    void rec.proc.stdin.close().catch(() => {});
+    if (rec.channelFd !== undefined) pm.sockets!.retireSpare(rec.channelFd);
+    const ok0 = exit.code === 0;
+    if (rec.type === "backend") {
+      if (!(ok0 || exit.code === 1)) _handleChildCrash(pm, rec, exit);
+      continue;
+    }
+    pm.aux.delete(rec.type);
+    switch (rec.type) {
+      case "startup":
+        _startupExited(pm, rec, exit);
+        break;
+      case "checkpointer":
+        if (ok0 && pm.pmState === "PM_SHUTDOWN") pm.setState("PM_SHUTDOWN_2");
+        else _handleChildCrash(pm, rec, exit);
+        break;
+      default:
+        if (!ok0) _handleChildCrash(pm, rec, exit);
+    }
+  }
+}
+
+function _startupExited(pm: Postmaster, rec: ChildRecord, exit: ChildExit): void {
+  if (pm.shutdown > NO_SHUTDOWN && (exit.code === 0 || exit.code === 1)) {
+    pm.startupStatus = "not running";
+    if (pm.pmState !== "PM_WAIT_BACKENDS") pm.setState("PM_WAIT_BACKENDS");
+    return;
+  }
+  if (pm.pmState === "PM_STARTUP" && pm.startupStatus !== "signaled" && exit.code !== 0) {
+    elog("LOG", describeChildExit(CHILD_PROC_NAMES.startup, rec.pid, exit));
+    elog("LOG", "aborting startup due to startup process failure");
+    pm.exitCode = 1;
+    return;
+  }
+  if (exit.code !== 0) {
+    if (pm.startupStatus === "signaled") {
+      pm.startupStatus = "not running";
+      if (pm.pmState === "PM_STARTUP") pm.setState("PM_WAIT_BACKENDS");
+    } else pm.startupStatus = "crashed";
+    _handleChildCrash(pm, rec, exit);
+    return;
+  }
+  pm.startupStatus = "not running";
+  pm.fatalError = false;
+  pm.abortStartTimeMs = 0;
+  pm.setState("PM_RUN");
+  pm.connsAllowed = true;
+  for (const t of ["checkpointer", "bgwriter", "walwriter"] as const) if (!_auxRunning(pm, t)) _startAux(pm, t);
+  if (pm.settings.bool("autovacuum") && !_auxRunning(pm, "autovacuum-launcher")) _startAux(pm, "autovacuum-launcher");
+  _maintainSpares(pm);
+  elog("LOG", "database system is ready to accept connections");
+  addToDataDirLockFile(pm.pidFilePath, LOCK_FILE_LINE.PM_STATUS, PM_STATUS.READY);
+}
+
+function _handleChildCrash(pm: Postmaster, rec: ChildRecord, exit: ChildExit): void {
+  const takeAction = !pm.fatalError && pm.shutdown !== IMMEDIATE_SHUTDOWN;
+  // Only the first crash, outside an immediate shutdown, is logged and acted on: after the
+  // SIGQUITs, other children's abnormal exits are expected.
+  if (takeAction) {
+    elog("LOG", describeChildExit(CHILD_PROC_NAMES[rec.type], rec.pid, exit));
+    elog("LOG", "terminating any other active server processes");
+    pm.segment?.setState("discarded"); // waiters in the segment give up at once (lib/shmem invariant 3)
+    _signalChildren(pm, "SIGQUIT", () => true);
+    if (pm.aux.has("startup")) pm.startupStatus = "signaled";
+    pm.fatalError = true;
+  }
+  if (["PM_RUN", "PM_STOP_BACKENDS", "PM_SHUTDOWN"].includes(pm.pmState)) pm.setState("PM_WAIT_BACKENDS");
+  if (pm.abortStartTimeMs === 0) pm.abortStartTimeMs = Date.now();
+}
+
+function _maybeKillRecalcitrant(pm: Postmaster): void {
+  if (
+    (pm.shutdown >= IMMEDIATE_SHUTDOWN || pm.fatalError) && pm.abortStartTimeMs !== 0 &&
+    Date.now() - pm.abortStartTimeMs >= CHILD_QUIT_GRACE_MS
+  ) {
+    if (pm.children.size > 0) {
+      elog("LOG", "issuing SIGKILL to recalcitrant children");
+      _signalChildren(pm, "SIGKILL", () => true);
+    }
+    pm.abortStartTimeMs = 0;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The state machine's actions (PostmasterStateMachine).
+
+function _stateMachine(pm: Postmaster): void {
+  if (pm.pmState === "PM_RUN" && !pm.connsAllowed && _countBackends(pm, ["normal"]) === 0) {
+    pm.setState("PM_STOP_BACKENDS");
+  }
+  if (pm.pmState === "PM_STOP_BACKENDS") {
+    _signalChildren(pm, "SIGTERM", (r) => r.type === "backend" && r.role !== "dead-end");
+    for (const t of ["autovacuum-launcher", "bgwriter", "walwriter", "startup"] as const) {
+      const pid = pm.aux.get(t);
+      if (pid !== undefined) _signalChild(pm, pm.children.get(pid)!, "SIGTERM");
+    }
+    pm.setState("PM_WAIT_BACKENDS");
+  }
+  if (pm.pmState === "PM_WAIT_BACKENDS") _waitBackendsDone(pm);
+  if (pm.pmState === "PM_SHUTDOWN_2" && _countBackends(pm, ["normal", "spare"]) === 0) {
+    pm.setState("PM_WAIT_DEAD_END");
+  }
+  if (pm.pmState === "PM_WAIT_DEAD_END") {
+    pm.sockets!.setAccepting(false);
+    if (pm.children.size === 0) pm.setState("PM_NO_CHILDREN");
+  }
+  if (pm.pmState === "PM_NO_CHILDREN") _noChildren(pm);
+}
+
+function _waitBackendsDone(pm: Postmaster): void {
+  const quitCheckpointer = pm.fatalError || pm.shutdown >= IMMEDIATE_SHUTDOWN;
+  const busy = _countBackends(pm, ["normal", "spare"]) > 0 ||
+    (["startup", "bgwriter", "walwriter", "autovacuum-launcher"] as const).some((t) => _auxRunning(pm, t)) ||
+    (quitCheckpointer && _auxRunning(pm, "checkpointer"));
+  if (busy) return;
+  if (quitCheckpointer) {
+    pm.setState("PM_WAIT_DEAD_END");
+    return;
+  }
+  assert(pm.shutdown > NO_SHUTDOWN, "a normal shutdown is in progress");
+  if (!_auxRunning(pm, "checkpointer")) _startAux(pm, "checkpointer");
+  const pid = pm.aux.get("checkpointer");
+  if (pid !== undefined) {
+    _signalChild(pm, pm.children.get(pid)!, "SIGUSR2");
+    pm.setState("PM_SHUTDOWN");
+  } else {
+    pm.fatalError = true;
+    pm.setState("PM_WAIT_DEAD_END");
+    _signalChildren(pm, "SIGQUIT", () => true);
+  }
+}
+
+function _noChildren(pm: Postmaster): void {
+  if (pm.shutdown > NO_SHUTDOWN) {
+    if (pm.fatalError) elog("LOG", "abnormal database system shutdown");
+    pm.exitCode = pm.fatalError ? 1 : 0;
+    return;
+  }
+  if (pm.startupStatus === "crashed") {
+    elog("LOG", "shutting down due to startup process failure");
+    pm.exitCode = 1;
+    return;
+  }
+  if (!pm.settings.bool("restart_after_crash")) {
+    elog("LOG", "shutting down because restart_after_crash is off");
+    pm.exitCode = 1;
+    return;
+  }
+  assert(pm.fatalError, "only a crash leads to PM_NO_CHILDREN without shutdown");
+  elog("LOG", "all server processes terminated; reinitializing");
+  pm.segment = resetShmemSegment(pm.segment!, pm.settings, { initialize: storageShmemInit });
+  _startAux(pm, "startup");
+  pm.startupStatus = "running";
+  pm.setState("PM_STARTUP");
+  pm.abortStartTimeMs = 0;
+  pm.sockets!.setAccepting(true);
+}
+
+/** ServerLoop's restarts of lost background processes, and the spare pool. */
+function _startMissingChildren(pm: Postmaster): void {
+  if (pm.pmState !== "PM_RUN") return;
+  for (const t of ["checkpointer", "bgwriter", "walwriter"] as const) if (!_auxRunning(pm, t)) _startAux(pm, t);
+  if ((pm.settings.bool("autovacuum") || pm.startAutovacLauncher) && !_auxRunning(pm, "autovacuum-launcher")) {
+    _startAux(pm, "autovacuum-launcher");
+    pm.startAutovacLauncher = false;
+  }
+  _maintainSpares(pm);
+}
+
+// ---------------------------------------------------------------------------
+// Connections: admission, spares, hand-off.
+
+/** MaxLivePostmasterChildren: twice the backends that may exist, counting ones still authenticating. */
+function _maxLiveChildren(pm: Postmaster): number {
+  return 2 * (pm.settings.int("max_connections") + pm.settings.int("autovacuum_max_workers") + 1);
+}
+
+/** canAcceptConnections() for a client backend. */
+function _canAcceptConnections(pm: Postmaster): CacState {
+  if (pm.pmState !== "PM_RUN") {
+    if (pm.shutdown > NO_SHUTDOWN) return "shutdown";
+    if (!pm.fatalError && pm.pmState === "PM_STARTUP") return "startup";
+    return "recovery";
+  }
+  if (!pm.connsAllowed) return "shutdown";
+  if (_countBackends(pm, ["normal", "dead-end"]) >= _maxLiveChildren(pm)) return "toomany";
+  return "ok";
+}
+
+function _handleClient(pm: Postmaster, client: AcceptedClient): void {
+  const cac = _canAcceptConnections(pm);
+  const conn: ClientConnection = {
+    remoteHost: client.peer.host,
+    ...(client.peer.port === undefined ? {} : { remotePort: client.peer.port }),
+    local: client.local,
+    acceptTimeMs: Date.now(),
+    cac,
+  };
+  const spare = cac === "ok" ? _takeSpare(pm) : undefined;
+  if (spare !== undefined && sendClientToSpare(spare.channelFd!, client.fd, conn)) {
+    pm.sockets!.retireSpare(spare.channelFd!);
+    spare.channelFd = undefined;
+    spare.role = "normal";
+  } else {
+    if (spare !== undefined) _signalChild(pm, spare, "SIGTERM");
+    _spawn(pm, "backend", { role: cac === "ok" ? "normal" : "dead-end" }, { client: { fd: client.fd, conn } });
+  }
+  pm.sockets!.closeFd(client.fd);
+  _scheduleMaintainSpares(pm);
+}
+
+/**
+ * Starts replacement spares once the accept loop is back to polling: a burst
+ * of connections is handed over first, and a spawn (a millisecond or more of
+ * the postmaster's time) never delays the hand-off in progress.
+ */
+function _scheduleMaintainSpares(pm: Postmaster): void {
+  if (pm.sparesScheduled) return;
+  pm.sparesScheduled = true;
+  setTimeout(() => {
+    pm.sparesScheduled = false;
+    _maintainSpares(pm);
+  }, 0);
+}
+
+function _takeSpare(pm: Postmaster): ChildRecord | undefined {
+  let best: ChildRecord | undefined;
+  for (const rec of pm.children.values()) {
+    if (rec.role !== "spare" || rec.channelFd === undefined) continue;
+    if (
+      best === undefined || (rec.spareReady && !best.spareReady) ||
+      (rec.spareReady === best.spareReady && rec.spawnedAtMs < best.spawnedAtMs)
+    ) best = rec;
+  }
+  return best;
+}
+
+function _spareStatus(pm: Postmaster, channelFd: number, status: "ready" | "closed"): void {
+  for (const rec of pm.children.values()) {
+    if (rec.channelFd !== channelFd) continue;
+    if (status === "ready") rec.spareReady = true;
+    else {
+      pm.sockets!.retireSpare(channelFd);
+      rec.channelFd = undefined;
+    }
+    return;
+  }
+}
+
+function _maintainSpares(pm: Postmaster): void {
+  if (pm.pmState !== "PM_RUN" || !pm.connsAllowed || pm.shutdown > NO_SHUTDOWN) return;
+  const wanted = pm.settings.int("spare_backends");
+  const spares = [...pm.children.values()].filter((r) => r.role === "spare");
+  for (const extra of spares.slice(wanted)) _signalChild(pm, extra, "SIGTERM");
+  const room = _maxLiveChildren(pm) - _countBackends(pm, ["normal", "dead-end", "spare"]);
+  for (let n = spares.length; n < wanted && n - spares.length < room; n++) {
+    const [pmEnd, childEnd] = createSpareChannel();
+    const rec = _spawn(pm, "backend", { role: "spare", channelFd: pmEnd, spareReady: false }, { spareFd: childEnd });
+    pm.sockets!.closeFd(childEnd);
+    if (rec === undefined) {
+      pm.sockets!.closeFd(pmEnd);
+      return;
+    }
+    pm.sockets!.addSpare(pmEnd);
+  }
+}
+
+function _stopSpares(pm: Postmaster): void {
+  _signalChildren(pm, "SIGTERM", (r) => r.role === "spare");
+}
+
+// ---------------------------------------------------------------------------
+// Reload (SIGHUP).
+
+async function _reload(pm: Postmaster): Promise<void> {
+  elog("LOG", "received SIGHUP, reloading configuration files");
+  let loaded: GucSettings;
+  try {
+    loaded = await loadSettings(pm.dataDir, pm.cmdLine);
+  } catch (e) {
+    if (e instanceof ConfigFileError) {
+      for (const msg of e.errors) elog("LOG", msg);
+      elog("LOG", `configuration file "${e.file}" contains errors; no changes were applied`);
+      return;
+    }
+    elog("LOG", `could not open configuration file "${pm.dataDir}/postgresql.conf": ${(e as Error).message}`);
+    return;
+  }
+  if (!_hbaFileValid(pm.dataDir, "LOG")) elog("WARNING", "pg_hba.conf was not reloaded");
+  const diff = diffForReload(pm.settings, loaded);
+  for (const name of diff.needRestart) {
+    elog("LOG", `parameter "${name}" cannot be changed without restarting the server`);
+  }
+  for (const c of diff.changed) elog("LOG", `parameter "${c.name}" changed to "${c.value}"`);
+  pm.settings = diff.settings;
+  configureLogging({
+    logLinePrefix: pm.settings.str("log_line_prefix"),
+    logMinMessages: pm.settings.str("log_min_messages"),
+  });
+  _signalChildren(pm, "SIGHUP", (r) => r.role !== "dead-end");
+  if (!pm.settings.bool("autovacuum")) {
+    const pid = pm.aux.get("autovacuum-launcher");
+    if (pid !== undefined) _signalChild(pm, pm.children.get(pid)!, "SIGTERM");
+  }
+  _maintainSpares(pm);
+  pm.wake();
+}
+
+/**
+ * Checks pg_hba.conf as PostgreSQL's load_hba does at start and on reload,
+ * logging each error. Backends read the file themselves at connection time
+ * (lib/tcop), so this is the early, visible warning an administrator gets.
+ */
+function _hbaFileValid(dataDir: string, level: "LOG"): boolean {
+  const path = `${dataDir}/pg_hba.conf`;
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    elog(level, `could not open configuration file "${path}": ${(e as Error).message}`);
+    return false;
+  }
+  const { errors } = parseHbaFile(text);
+  for (const err of errors) {
+    elog(level, err.message, { detail: `line ${err.lineNumber} of configuration file "${path}"` });
+  }
+  return errors.length === 0;
+}
+
+// ---------------------------------------------------------------------------
+// Exit.
+
+function _fatalExit(pm: Postmaster, e: unknown, cleanup: boolean): never {
+  if (!(e instanceof SqlError)) throw e;
+  elog("FATAL", e.message, { detail: e.detail, hint: e.hint });
+  if (cleanup || _pidFileCreated) return _exitPostmaster(pm, 1);
+  Deno.exit(1);
+}
+
+function _exitPostmaster(pm: Postmaster, code: number): never {
+  pm.sockets?.stop();
+  if (pm.segment !== undefined) {
+    pm.segment.detach();
+    unlinkShmemSegment(pm.segmentName);
+  }
+  if (_pidFileCreated) {
+    unlinkLockFile(pm.pidFilePath);
+    elog("LOG", "database system is shut down");
+  }
+  Deno.exit(code);
+}

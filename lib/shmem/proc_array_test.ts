@@ -1,0 +1,227 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { AssertionError } from "../common/assert.ts";
+import { SqlError } from "../common/errors.ts";
+import {
+  lwlockAcquire,
+  mainLWLock,
+  pgstatBestart,
+  pgstatReportActivity,
+  pgstatReportAppname,
+  pgstatReportWaitEnd,
+  pgstatReportWaitStart,
+  pgstatReportXactTimestamp,
+  procArrayAuxProcNo,
+  procArrayCheckCancelKey,
+  procArrayClaimSlot,
+  procArrayFindPid,
+  procArrayHaveFreeSlots,
+  procArrayReleaseSlot,
+  procArraySetXid,
+  procArraySetXmin,
+  procArraySnapshot,
+  type ShmemSegment,
+  unlinkShmemSegment,
+  waitEventInfo,
+} from "./mod.ts";
+import { procArrayGeometry, ProcSlotOffset, procSlotOffset } from "./proc_array_layout.ts";
+import {
+  createTestSegment,
+  killAll,
+  spawnWorker,
+  startWorkers,
+  type WorkerProcess,
+} from "./testdata/worker_process.ts";
+
+let seg: ShmemSegment | undefined;
+let workers: WorkerProcess[] = [];
+
+afterEach(async () => {
+  await killAll(workers);
+  workers = [];
+  if (seg !== undefined) {
+    unlinkShmemSegment(seg.name);
+    seg.detach();
+    seg = undefined;
+  }
+});
+
+/** Claims a slot of `type` as if from another process (another pid in the claim word). */
+function occupy(s: ShmemSegment, procNo: number, pid: number): void {
+  s.i32[(procSlotOffset(s, procNo) + ProcSlotOffset.claim) >> 2] = pid;
+}
+
+describe("procArrayClaimSlot()", () => {
+  test("sizes the array as max_connections + autovacuum_max_workers + 5 auxiliary slots", () => {
+    seg = createTestSegment({ max_connections: 7, autovacuum_max_workers: 2 });
+    expect(procArrayGeometry(seg).slotCount).toBe(7 + 2 + 5);
+    expect(procArrayAuxProcNo(seg, "startup")).toBe(9);
+    expect(procArrayAuxProcNo(seg, "autovacuum launcher")).toBe(13);
+  });
+
+  test("client backends get the lowest free client slot and a cancel key", () => {
+    seg = createTestSegment({ max_connections: 3 });
+    occupy(seg, 0, 999_999);
+    const claim = procArrayClaimSlot(seg, "client backend");
+    expect(claim.procNo).toBe(1);
+    expect(Number.isInteger(claim.cancelKey)).toBe(true);
+    expect(seg.local.procNo).toBe(1);
+    expect(procArrayFindPid(seg, Deno.pid)).toBe(1);
+    expect(procArrayCheckCancelKey(seg, Deno.pid, claim.cancelKey)).toBe(true);
+    expect(procArrayCheckCancelKey(seg, Deno.pid, claim.cancelKey + 1)).toBe(false);
+    expect(procArrayCheckCancelKey(seg, 999_999, claim.cancelKey)).toBe(false);
+  });
+
+  test("a full set of client slots gives FATAL 53300 `sorry, too many clients already`", () => {
+    seg = createTestSegment({ max_connections: 2 });
+    occupy(seg, 0, 999_998);
+    occupy(seg, 1, 999_999);
+    expect(procArrayHaveFreeSlots(seg, 1)).toBe(false);
+    let err: unknown;
+    try {
+      procArrayClaimSlot(seg, "client backend");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SqlError);
+    expect((err as SqlError).sqlstate).toBe("53300");
+    expect((err as SqlError).severity).toBe("FATAL");
+    expect((err as SqlError).message).toBe("sorry, too many clients already");
+    // Autovacuum workers and auxiliary processes have their own slots.
+    expect(procArrayClaimSlot(seg, "autovacuum worker").procNo).toBe(2);
+  });
+
+  test("each auxiliary process has one fixed slot; a second one is an assertion failure", () => {
+    seg = createTestSegment();
+    const procNo = procArrayAuxProcNo(seg, "checkpointer");
+    occupy(seg, procNo, 999_999);
+    expect(() => procArrayClaimSlot(seg!, "checkpointer")).toThrow(AssertionError);
+    expect(procArrayClaimSlot(seg, "walwriter").procNo).toBe(procArrayAuxProcNo(seg, "walwriter"));
+  });
+
+  test("procArrayReleaseSlot() releases held LWLocks and frees the slot for reuse", () => {
+    seg = createTestSegment();
+    const { procNo } = procArrayClaimSlot(seg, "client backend");
+    lwlockAcquire(seg, mainLWLock(seg, "ProcArrayLock"), "exclusive");
+    procArrayReleaseSlot(seg);
+    expect(seg.local.heldLWLocks).toEqual([]);
+    expect(procArrayFindPid(seg, Deno.pid)).toBe(-1);
+    expect(procArraySnapshot(seg)).toEqual([]);
+    expect(procArrayClaimSlot(seg, "client backend").procNo).toBe(procNo);
+  });
+});
+
+describe("procArraySnapshot()", () => {
+  test("shows what pg_stat_activity shows for a session", () => {
+    seg = createTestSegment();
+    procArrayClaimSlot(seg, "client backend");
+    pgstatBestart(seg, {
+      databaseOid: 5,
+      databaseName: "postgres",
+      userOid: 10,
+      userName: "alice",
+      applicationName: "psql",
+      clientAddr: "127.0.0.1",
+      clientPort: 40000,
+    });
+    pgstatReportXactTimestamp(seg, 1000);
+    pgstatReportActivity(seg, "active", "select pg_sleep(10)");
+    pgstatReportWaitStart(seg, waitEventInfo("Timeout", "PgSleep"));
+    procArraySetXid(seg, 0xfffffff0);
+    procArraySetXmin(seg, 700);
+    const [row] = procArraySnapshot(seg);
+    expect(row).toMatchObject({
+      pid: Deno.pid,
+      backendType: "client backend",
+      state: "active",
+      waitEventType: "Timeout",
+      waitEvent: "PgSleep",
+      databaseOid: 5,
+      databaseName: "postgres",
+      userOid: 10,
+      userName: "alice",
+      applicationName: "psql",
+      clientAddr: "127.0.0.1",
+      clientPort: 40000,
+      xactStartMs: 1000,
+      query: "select pg_sleep(10)",
+      backendXid: 0xfffffff0,
+      backendXmin: 700,
+    });
+    expect(row.queryStartMs).toBe(row.stateChangeMs);
+    pgstatReportWaitEnd(seg);
+    pgstatReportAppname(seg, "app 2");
+    pgstatReportActivity(seg, "idle");
+    const [after] = procArraySnapshot(seg);
+    expect(after).toMatchObject({
+      state: "idle",
+      waitEvent: null,
+      applicationName: "app 2",
+      query: "select pg_sleep(10)",
+    });
+  });
+
+  test("auxiliary processes have no state, database or client; Unix-socket clients show port -1", () => {
+    seg = createTestSegment();
+    procArrayClaimSlot(seg, "checkpointer");
+    expect(procArraySnapshot(seg)[0]).toMatchObject({
+      backendType: "checkpointer",
+      state: null,
+      databaseOid: null,
+      userName: null,
+      clientAddr: null,
+      clientPort: null,
+      query: "",
+    });
+    procArrayReleaseSlot(seg);
+    procArrayClaimSlot(seg, "client backend");
+    pgstatBestart(seg, {
+      databaseOid: 5,
+      databaseName: "db",
+      userOid: 10,
+      userName: "u",
+      applicationName: "",
+      clientAddr: "",
+      clientPort: -1,
+    });
+    expect(procArraySnapshot(seg)[0]).toMatchObject({ clientAddr: null, clientPort: -1 });
+  });
+
+  test("truncates a long query to track_activity_query_size - 1 bytes without splitting a character", () => {
+    seg = createTestSegment({ track_activity_query_size: 100 });
+    procArrayClaimSlot(seg, "client backend");
+    const query = "select '" + "é".repeat(100) + "'";
+    pgstatReportActivity(seg, "active", query);
+    const shown = procArraySnapshot(seg)[0].query;
+    expect(new TextEncoder().encode(shown).length).toBeLessThanOrEqual(99);
+    expect(query.startsWith(shown)).toBe(true);
+    expect(shown.length).toBe(8 + 45); // "select '" + 45 two-byte characters = 98 bytes
+  });
+
+  test("readers never see a half-written slot while its owner rewrites it in another process", async () => {
+    seg = createTestSegment();
+    const count = 300_000;
+    const writer = spawnWorker([seg.name, "activity-writer", count]);
+    workers = [writer];
+    await writer.line(/^ready$/);
+    startWorkers(seg);
+    let checked = 0;
+    let rounds = 0;
+    const done = writer.line(/"done"/, 120_000);
+    let finished = false;
+    done.then(() => (finished = true));
+    while (!finished) {
+      for (const row of procArraySnapshot(seg).filter((r) => r.pid === writer.pid && r.query !== "")) {
+        const m = /^select (\d+) \/\* (x*) \*\/$/.exec(row.query);
+        expect(m).not.toBeNull();
+        const i = Number(m![1]);
+        expect(m![2].length).toBe(i % 200);
+        expect(row.state).toBe(i % 2 === 0 ? "active" : "idle");
+        expect(row.queryStartMs).toBe(row.stateChangeMs);
+        checked++;
+      }
+      if (++rounds % 64 === 0) await new Promise((r) => setTimeout(r, 0)); // let the worker's output in
+    }
+    expect(checked).toBeGreaterThan(100);
+    expect((await writer.status).code).toBe(0);
+  }, 120_000);
+});

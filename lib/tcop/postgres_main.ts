@@ -1,0 +1,492 @@
+/**
+ * postgres_main.ts — the backend's command loop: reads frontend messages
+ * and runs the simple and extended query protocols until Terminate or end
+ * of input.
+ *
+ * PostgreSQL counterpart: PostgresMain(), exec_simple_query(),
+ * exec_parse_message(), exec_bind_message(), exec_execute_message(),
+ * exec_describe_statement_message(), exec_describe_portal_message() and
+ * the error-recovery block of src/backend/tcop/postgres.c.
+ *
+ * NOTES
+ * Output is batched: messages accumulate in the writer and are flushed
+ * before waiting for the client when no complete message is already
+ * buffered (so a pipelined Parse/Bind/Execute/Sync costs one write), on
+ * Flush, and before a statement that may wait. Errors: an ERROR is sent,
+ * the transaction is aborted (a failed BEGIN block waits for ROLLBACK),
+ * and in the extended protocol every message up to Sync is skipped; a
+ * FATAL is sent and the process exits 1; a framing violation is FATAL
+ * 08P01 for this session only. Wait event `Client`/`ClientRead` is
+ * published while waiting for the client.
+ *
+ * @module
+ */
+
+import { AssertionError } from "../common/assert.ts";
+import { SqlError, SqlState } from "../common/errors.ts";
+import { elog } from "../log/mod.ts";
+import { decodeBind, decodeExecute, decodeParse, decodeTarget } from "../protocol/frontend_messages.ts";
+import { FrontendMessage, pqDecodeUtf8, pqMaxMessageLength } from "../protocol/pq_message.ts";
+import { PqProtocolError, type PqReader } from "../protocol/pq_reader.ts";
+import type { PqFieldDescription, PqWriter } from "../protocol/pq_writer.ts";
+import { pgstatReportWaitEnd, pgstatReportWaitStart, waitEventInfo } from "../shmem/mod.ts";
+import type { ResultColumn } from "../sql/select.ts";
+import { type ExecResult, type PlannedStatement, planQuery, type StatementEnv } from "../sql/statement.ts";
+import { type Datum, requireTypeOid, typeByOid, TypeOid } from "../sql/types.ts";
+import type { BackendSession } from "./backend_session.ts";
+import { SessionExit } from "./session_exit.ts";
+
+/** Most named prepared statements a session may hold. */
+export const PREPARED_STATEMENTS_MAX = 10000;
+/** Most named portals a session may hold. */
+export const PORTALS_MAX = 10000;
+
+interface _Prepared {
+  readonly query: string;
+  /** null: an empty query. */
+  readonly plan: PlannedStatement | null;
+}
+
+interface _Portal {
+  readonly stmt: _Prepared;
+  readonly params: Datum[];
+  readonly formats: number[];
+  rows: Datum[][] | null;
+  tag: string;
+  pos: number;
+  done: boolean;
+}
+
+const _CLIENT_READ = waitEventInfo("Client", "ClientRead");
+
+/** The command loop of one session. */
+export class PostgresMain {
+  readonly #s: BackendSession;
+  readonly #r: PqReader;
+  readonly #w: PqWriter;
+  readonly #env: StatementEnv;
+  readonly #prepared = new Map<string, _Prepared>();
+  readonly #portals = new Map<string, _Portal>();
+  #ignoreTillSync = false;
+  #sendReady = true;
+  #idle = false;
+  readonly #onTerminate: (e: SqlError) => never;
+
+  /**
+   * @param session the session state
+   * @param reader the client's input
+   * @param writer the client's output
+   * @param onFatal ends the process after a FATAL error was sent and logged
+   */
+  constructor(session: BackendSession, reader: PqReader, writer: PqWriter, onFatal: (e: SqlError) => never) {
+    this.#s = session;
+    this.#r = reader;
+    this.#w = writer;
+    this.#env = { session, xact: session.xact, gucs: session.gucs };
+    this.#onTerminate = onFatal;
+    session.ctx.onSignal((sig) => {
+      // A SIGTERM while waiting for the client ends the session at once (ProcessClientReadInterrupt).
+      if (sig === "SIGTERM" && this.#idle) {
+        try {
+          this.#onTerminate(
+            new SqlError(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command", {
+              severity: "FATAL",
+            }),
+          );
+        } catch { /* the exit has begun; the pending read ends with the socket */ }
+      }
+    });
+  }
+
+  /** Drops all portals (at the end of each transaction). */
+  dropPortals(): void {
+    this.#portals.clear();
+  }
+
+  /**
+   * Runs the loop until the client leaves.
+   *
+   * @returns the exit code (0 after Terminate or end of input)
+   */
+  async run(): Promise<number> {
+    const seg = this.#s.ctx.segment;
+    for (;;) {
+      if (this.#sendReady) {
+        this.#sendReady = false;
+        this.#s.endStatement();
+        this.#s.reportIdle();
+        for (const [name, value] of this.#s.gucs.takeReportChanges()) this.#w.parameterStatus(name, value);
+        this.#w.readyForQuery(this.#s.xact.readyStatus);
+      }
+      if (!this.#r.hasBufferedMessage) await this.#w.flush();
+      this.#s.clearIdleCancel();
+      if (this.#s.ctx.signals.terminatePending) this.#s.checkForInterrupts();
+      this.#idle = true;
+      pgstatReportWaitStart(seg, _CLIENT_READ);
+      let type: number;
+      try {
+        type = await this.#r.readMessage(pqMaxMessageLength);
+      } finally {
+        this.#idle = false;
+        pgstatReportWaitEnd(seg);
+      }
+      if (type < 0) {
+        if (this.#s.xact.inTransaction) elog("LOG", "unexpected EOF on client connection with an open transaction");
+        return 0;
+      }
+      if (type === FrontendMessage.TERMINATE) return 0;
+      await this.#dispatch(type);
+    }
+  }
+
+  async #dispatch(type: number): Promise<void> {
+    const extended = type !== FrontendMessage.QUERY;
+    this.#statementText = undefined;
+    if (type === FrontendMessage.SYNC) {
+      this.#ignoreTillSync = false;
+      this.#s.xact.finishCommand();
+      this.#sendReady = true;
+      return;
+    }
+    if (this.#ignoreTillSync && type !== FrontendMessage.QUERY) {
+      if (!_KNOWN.has(type)) this.#fatalProtocol(`invalid frontend message type ${type}`);
+      return;
+    }
+    try {
+      switch (type) {
+        case FrontendMessage.QUERY:
+          return await this.#simpleQuery(pqDecodeUtf8(_cstringBody(this.#r.body)));
+        case FrontendMessage.PARSE:
+          return this.#parse();
+        case FrontendMessage.BIND:
+          return this.#bind();
+        case FrontendMessage.DESCRIBE:
+          return this.#describe();
+        case FrontendMessage.EXECUTE:
+          return await this.#execute();
+        case FrontendMessage.CLOSE:
+          return this.#close();
+        case FrontendMessage.FLUSH:
+          return await this.#w.flush();
+        case FrontendMessage.FUNCTION_CALL:
+          throw new SqlError(SqlState.FEATURE_NOT_SUPPORTED, "fastpath function calls are not supported");
+        case FrontendMessage.COPY_DATA:
+        case FrontendMessage.COPY_DONE:
+        case FrontendMessage.COPY_FAIL:
+          return; // Ignored outside COPY, as the protocol says.
+        default:
+          this.#fatalProtocol(`invalid frontend message type ${type}`);
+      }
+    } catch (e) {
+      this.#recover(e, extended);
+    }
+  }
+
+  #fatalProtocol(message: string): never {
+    this.#onTerminate(new SqlError(SqlState.PROTOCOL_VIOLATION, message, { severity: "FATAL" }));
+  }
+
+  /** Error recovery (PostgresMain's sigsetjmp block). */
+  #recover(e: unknown, extended: boolean): void {
+    if (e instanceof AssertionError || e instanceof SessionExit) throw e;
+    if (e instanceof PqProtocolError) this.#fatalProtocol(e.message);
+    if (!(e instanceof SqlError)) throw e;
+    if (e.severity !== "ERROR") this.#onTerminate(e);
+    elog("ERROR", e.message, { detail: e.detail, hint: e.hint, sqlstate: e.sqlstate, statement: this.#statementText });
+    this.#w.errorResponse({
+      severity: "ERROR",
+      code: e.sqlstate,
+      message: e.message,
+      detail: e.detail,
+      hint: e.hint,
+      position: e.position,
+    });
+    this.#s.xact.abortCurrent();
+    this.#s.endStatement();
+    if (extended) this.#ignoreTillSync = true;
+    else this.#sendReady = true;
+  }
+
+  #statementText: string | undefined;
+
+  // ---- simple query ------------------------------------------------------------
+
+  async #simpleQuery(query: string): Promise<void> {
+    this.#sendReady = true;
+    this.#statementText = query;
+    const s = this.#s;
+    const plans = planQuery(query);
+    if (plans.length === 0) {
+      this.#w.emptyQueryResponse();
+      return;
+    }
+    s.beginStatement(query, plans[0].commandTag);
+    const multi = plans.length > 1;
+    for (let i = 0; i < plans.length; i++) {
+      const plan = plans[i];
+      s.xact.startCommand();
+      this.#checkAborted(plan);
+      if (multi) s.xact.beginImplicit();
+      if (plan.columns !== null) this.#w.rowDescription(_fields(plan.columns, undefined));
+      let r = plan.execute(this.#env, []);
+      if (r instanceof Promise) {
+        await this.#w.flush();
+        r = await r;
+      }
+      this.#sendRows(plan, r, undefined, 0, r.rows?.length ?? 0);
+      this.#w.commandComplete(r.tag);
+      if (!multi) s.xact.finishCommand();
+    }
+    if (multi) s.xact.endImplicit();
+  }
+
+  #checkAborted(plan: PlannedStatement): void {
+    if (this.#s.xact.state === "abort" && plan.txKind !== "exit") {
+      throw new SqlError(
+        SqlState.IN_FAILED_SQL_TRANSACTION,
+        "current transaction is aborted, commands ignored until end of transaction block",
+      );
+    }
+  }
+
+  #sendRows(plan: PlannedStatement, r: ExecResult, formats: number[] | undefined, from: number, to: number): void {
+    const rows = r.rows;
+    if (rows === null || plan.columns === null) return;
+    const cols = plan.columns;
+    const io = this.#s.io;
+    const types = cols.map((c) => requireTypeOid(c.type));
+    const w = this.#w;
+    for (let i = from; i < to; i++) {
+      const row = rows[i];
+      w.beginMessage(0x44); // DataRow
+      w.int16(cols.length);
+      for (let c = 0; c < cols.length; c++) {
+        const v = row[c];
+        if (v === null) w.int32(-1);
+        else if (formats !== undefined && formats[c] === 1) {
+          const b = types[c].send(v);
+          w.int32(b.length);
+          w.bytes(b);
+        } else w.lengthPrefixedText(types[c].output(v, io));
+      }
+      w.endMessage();
+      if (w.pendingBytes > 65536) void w.flush();
+    }
+  }
+
+  // ---- extended query ----------------------------------------------------------------
+
+  #parse(): void {
+    const m = decodeParse(this.#r.body);
+    this.#statementText = m.query;
+    if (m.statementName !== "" && this.#prepared.has(m.statementName)) {
+      throw new SqlError(
+        SqlState.DUPLICATE_PREPARED_STATEMENT,
+        `prepared statement "${m.statementName}" already exists`,
+      );
+    }
+    for (const t of m.paramTypeOids) if (t !== 0) requireTypeOid(t);
+    const plans = planQuery(m.query, m.paramTypeOids);
+    if (plans.length > 1) {
+      throw new SqlError(SqlState.SYNTAX_ERROR, "cannot insert multiple commands into a prepared statement");
+    }
+    const plan = plans[0] ?? null;
+    this.#s.xact.startCommand();
+    if (plan !== null) this.#checkAborted(plan);
+    if (m.statementName !== "" && this.#prepared.size >= PREPARED_STATEMENTS_MAX) {
+      throw new SqlError(
+        SqlState.PROGRAM_LIMIT_EXCEEDED,
+        `too many prepared statements (at most ${PREPARED_STATEMENTS_MAX})`,
+      );
+    }
+    this.#prepared.set(m.statementName, { query: m.query, plan });
+    this.#w.parseComplete();
+  }
+
+  #bind(): void {
+    const m = decodeBind(this.#r.body);
+    const stmt = this.#prepared.get(m.statementName);
+    if (stmt === undefined) {
+      throw new SqlError(
+        SqlState.INVALID_SQL_STATEMENT_NAME,
+        m.statementName === ""
+          ? "unnamed prepared statement does not exist"
+          : `prepared statement "${m.statementName}" does not exist`,
+      );
+    }
+    this.#statementText = stmt.query;
+    const paramTypes = stmt.plan?.paramTypes ?? [];
+    const n = m.paramValues.length;
+    if (n !== paramTypes.length) {
+      throw new SqlError(
+        SqlState.PROTOCOL_VIOLATION,
+        `bind message supplies ${n} parameters, but prepared statement "${m.statementName}" requires ${paramTypes.length}`,
+      );
+    }
+    if (m.paramFormats.length > 1 && m.paramFormats.length !== n) {
+      throw new SqlError(
+        SqlState.PROTOCOL_VIOLATION,
+        `bind message has ${m.paramFormats.length} parameter formats but ${n} parameters`,
+      );
+    }
+    const ncols = stmt.plan?.columns?.length ?? 0;
+    if (m.resultFormats.length > 1 && m.resultFormats.length !== ncols) {
+      throw new SqlError(
+        SqlState.PROTOCOL_VIOLATION,
+        `bind message has ${m.resultFormats.length} result formats but query has ${ncols} columns`,
+      );
+    }
+    if (m.portalName !== "" && this.#portals.has(m.portalName)) {
+      throw new SqlError(SqlState.DUPLICATE_CURSOR, `portal "${m.portalName}" already exists`);
+    }
+    this.#s.xact.startCommand();
+    if (stmt.plan !== null) this.#checkAborted(stmt.plan);
+    const io = this.#s.io;
+    const params: Datum[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = m.paramValues[i];
+      const fmt = m.paramFormats.length === 0 ? 0 : m.paramFormats.length === 1 ? m.paramFormats[0] : m.paramFormats[i];
+      if (v === null) params[i] = null;
+      else params[i] = _bindParam(paramTypes[i], v, fmt, i + 1, io);
+    }
+    const formats = m.resultFormats.length === 0
+      ? new Array(ncols).fill(0)
+      : m.resultFormats.length === 1
+      ? new Array(ncols).fill(m.resultFormats[0])
+      : [...m.resultFormats];
+    for (const f of formats) {
+      if (f !== 0 && f !== 1) throw new SqlError(SqlState.PROTOCOL_VIOLATION, `unsupported format code: ${f}`);
+    }
+    if (m.portalName !== "" && this.#portals.size >= PORTALS_MAX) {
+      throw new SqlError(SqlState.PROGRAM_LIMIT_EXCEEDED, `too many portals (at most ${PORTALS_MAX})`);
+    }
+    this.#portals.set(m.portalName, { stmt, params, formats, rows: null, tag: "", pos: 0, done: false });
+    this.#w.bindComplete();
+  }
+
+  #describe(): void {
+    const t = decodeTarget(this.#r.body, "describe");
+    if (t.kind === "S") {
+      const stmt = this.#prepared.get(t.name);
+      if (stmt === undefined) {
+        throw new SqlError(
+          SqlState.INVALID_SQL_STATEMENT_NAME,
+          t.name === "" ? "unnamed prepared statement does not exist" : `prepared statement "${t.name}" does not exist`,
+        );
+      }
+      if (this.#s.xact.state === "abort" && stmt.plan?.columns) this.#checkAborted(stmt.plan);
+      this.#w.parameterDescription(stmt.plan?.paramTypes ?? []);
+      if (stmt.plan?.columns) this.#w.rowDescription(_fields(stmt.plan.columns, undefined));
+      else this.#w.noData();
+      return;
+    }
+    const portal = this.#portals.get(t.name);
+    if (portal === undefined) throw new SqlError(SqlState.INVALID_CURSOR_NAME, `portal "${t.name}" does not exist`);
+    const cols = portal.stmt.plan?.columns;
+    if (cols) this.#w.rowDescription(_fields(cols, portal.formats));
+    else this.#w.noData();
+  }
+
+  async #execute(): Promise<void> {
+    const m = decodeExecute(this.#r.body);
+    const portal = this.#portals.get(m.portalName);
+    if (portal === undefined) {
+      throw new SqlError(SqlState.INVALID_CURSOR_NAME, `portal "${m.portalName}" does not exist`);
+    }
+    const plan = portal.stmt.plan;
+    this.#statementText = portal.stmt.query;
+    if (plan === null) {
+      this.#w.emptyQueryResponse();
+      return;
+    }
+    const s = this.#s;
+    s.xact.startCommand();
+    this.#checkAborted(plan);
+    if (portal.rows === null && !portal.done) {
+      s.beginStatement(portal.stmt.query, plan.commandTag);
+      let r = plan.execute(this.#env, portal.params);
+      if (r instanceof Promise) {
+        await this.#w.flush();
+        r = await r;
+      }
+      portal.rows = r.rows;
+      portal.tag = r.tag;
+    }
+    const total = portal.rows?.length ?? 0;
+    const end = m.maxRows > 0 ? Math.min(total, portal.pos + m.maxRows) : total;
+    const sent = end - portal.pos;
+    this.#sendRows(plan, { rows: portal.rows, tag: portal.tag }, portal.formats, portal.pos, end);
+    portal.pos = end;
+    if (end < total) {
+      this.#w.portalSuspended();
+      return;
+    }
+    portal.done = true;
+    this.#w.commandComplete(plan.commandTag === "SELECT" ? `SELECT ${sent}` : portal.tag);
+    if (plan.txKind !== "none") s.xact.finishCommand();
+  }
+
+  #close(): void {
+    const t = decodeTarget(this.#r.body, "close");
+    if (t.kind === "S") this.#prepared.delete(t.name);
+    else this.#portals.delete(t.name);
+    this.#w.closeComplete();
+  }
+}
+
+const _KNOWN = new Set<number>(Object.values(FrontendMessage));
+
+/** A Query body is one NUL-terminated string filling the message. */
+function _cstringBody(body: Uint8Array): Uint8Array {
+  const nul = body.indexOf(0);
+  if (nul !== body.length - 1) throw new PqProtocolError("invalid message format");
+  return body.subarray(0, nul);
+}
+
+function _fields(cols: readonly ResultColumn[], formats: number[] | undefined): PqFieldDescription[] {
+  return cols.map((c, i) => {
+    const t = typeByOid(c.type);
+    return {
+      name: c.name,
+      tableOid: 0,
+      columnNo: 0,
+      typeOid: c.type,
+      typeLen: t?.len ?? -1,
+      typeMod: c.typmod,
+      format: formats?.[i] ?? 0,
+    };
+  });
+}
+
+const _textDecoder = new TextDecoder("utf-8", { fatal: true });
+
+function _bindParam(
+  type: number,
+  v: Uint8Array,
+  format: number,
+  n: number,
+  io: Parameters<ReturnType<typeof requireTypeOid>["input"]>[2],
+): Datum {
+  const t = requireTypeOid(type === 0 ? TypeOid.TEXT : type);
+  if (format === 1) {
+    try {
+      return t.recv(v, -1);
+    } catch (e) {
+      if (e instanceof SqlError && e.sqlstate === SqlState.INVALID_BINARY_REPRESENTATION) {
+        throw new SqlError(
+          SqlState.INVALID_BINARY_REPRESENTATION,
+          `incorrect binary data format in bind parameter ${n}`,
+        );
+      }
+      throw e;
+    }
+  }
+  if (format !== 0) throw new SqlError(SqlState.PROTOCOL_VIOLATION, `unsupported format code: ${format}`);
+  let text: string;
+  try {
+    text = _textDecoder.decode(v);
+  } catch {
+    throw new SqlError(SqlState.CHARACTER_NOT_IN_REPERTOIRE, 'invalid byte sequence for encoding "UTF8"');
+  }
+  return t.input(text, -1, io);
+}
