@@ -23,7 +23,14 @@
 import pg from "pg";
 import { Cluster, REPO_ROOT } from "./lib/cluster.ts";
 import { machineInfo } from "./lib/machine.ts";
-import { libc, LinuxConst } from "../lib/ffi/libc.ts";
+import {
+  procChildPids,
+  procClockTicksPerS,
+  procFieldKiB,
+  readProcCmdline,
+  readProcStat,
+  readProcStatus,
+} from "../lib/ffi/procfs.ts";
 import { SnapshotReader } from "../lib/top/mod.ts";
 
 /** Port of the benchmarked cluster (top's range, 22000-22999). */
@@ -71,9 +78,9 @@ async function _connect(cluster: Cluster, i: number): Promise<pg.Client> {
 const _CONNECT_ATTEMPTS_MAX = 5;
 
 function _cpuTicks(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(f[11]) + Number(f[12]);
+  const stat = readProcStat(pid);
+  if (stat === undefined) throw new Error(`process ${pid} is gone`);
+  return stat.utimeTicks + stat.stimeTicks;
 }
 
 /** The deno process running cmd/top.ts under the tmux pane (the wrappers exec, the pane's shell may not). */
@@ -81,12 +88,8 @@ function _topPid(panePid: number): number {
   const queue = [panePid];
   while (queue.length > 0) {
     const pid = queue.shift()!;
-    const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
-    if (cmdline.includes("cmd/top.ts")) return pid;
-    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
-      const children = Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/children`).trim();
-      if (children !== "") queue.push(...children.split(" ").map(Number));
-    }
+    if (readProcCmdline(pid)?.includes("cmd/top.ts")) return pid;
+    queue.push(...procChildPids(pid));
   }
   throw new Error("top's process not found under the tmux pane");
 }
@@ -134,12 +137,12 @@ async function main(): Promise<void> {
     if (!screen.includes(`connections ${sessions}/`)) {
       throw new Error(`top does not show ${sessions} sessions:\n${screen}`);
     }
-    const ticksPerS = Number(libc().sysconf(LinuxConst._SC_CLK_TCK));
+    const ticksPerS = procClockTicksPerS();
     const t0 = performance.now();
     const c0 = _cpuTicks(topPid);
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const cpuPercent = ((_cpuTicks(topPid) - c0) / ticksPerS / ((performance.now() - t0) / 1000)) * 100;
-    const rssKiB = Number(/^VmRSS:\s+(\d+)/m.exec(Deno.readTextFileSync(`/proc/${topPid}/status`))?.[1] ?? 0);
+    const rssKiB = procFieldKiB(readProcStatus(topPid) ?? new Map(), "VmRSS") ?? 0;
 
     const reader = new SnapshotReader(cluster.dataDir);
     reader.read();

@@ -3,20 +3,10 @@
  * reloadable parameter is logged and takes effect; a restart-only one is
  * reported as needing a restart; a file with errors changes nothing.
  */
-import { afterEach, describe, expect, test } from "vitest";
-import { childPids, type Cluster, processTitle, startCluster, waitFor } from "./helpers/cluster.ts";
+import { describe, expect, test } from "vitest";
+import { childPids, type Cluster, clusterScope, processTitle, runCtl, waitFor } from "./helpers/cluster.ts";
 
-const REPO_ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
-const clusters: Cluster[] = [];
-afterEach(async () => {
-  for (const c of clusters.splice(0)) await c.destroy();
-});
-
-async function ctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const r = await new Deno.Command(`${REPO_ROOT}/bin/ctl`, { args, stdin: "null", stdout: "piped", stderr: "piped" })
-    .output();
-  return { code: r.code, stdout: new TextDecoder().decode(r.stdout), stderr: new TextDecoder().decode(r.stderr) };
-}
+const clusters = clusterScope();
 
 function spares(c: Cluster): number {
   return childPids(c.pid).filter((p) => processTitle(p) === "denogres: spare backend").length;
@@ -24,13 +14,12 @@ function spares(c: Cluster): number {
 
 describe("ctl reload", () => {
   test("logs and applies a changed reloadable parameter, and flags restart-only ones", async () => {
-    const c = await startCluster({ port: 20031, conf: { spare_backends: "1" } });
-    clusters.push(c);
+    const c = await clusters.start({ port: 20031, conf: { spare_backends: "1" } });
     await waitFor(() => spares(c) === 1, 30_000, "one spare backend");
     Deno.writeTextFileSync(`${c.dataDir}/postgresql.conf`, "spare_backends = 3\nmax_connections = 50\n", {
       append: true,
     });
-    const r = await ctl(["reload", "-D", c.dataDir]);
+    const r = await runCtl(["reload", "-D", c.dataDir]);
     expect(r).toMatchObject({ code: 0, stdout: "server signaled\n" });
     await waitFor(() => c.log().includes('parameter "spare_backends" changed to "3"'), 10_000, "the change logged");
     const log = c.log();
@@ -40,12 +29,11 @@ describe("ctl reload", () => {
   }, 120_000);
 
   test("a configuration file with errors changes nothing", async () => {
-    const c = await startCluster({ port: 20032, conf: { spare_backends: "1" } });
-    clusters.push(c);
+    const c = await clusters.start({ port: 20032, conf: { spare_backends: "1" } });
     Deno.writeTextFileSync(`${c.dataDir}/postgresql.conf`, "spare_backends = 2\nno_such_parameter = 1\n", {
       append: true,
     });
-    expect((await ctl(["reload", "-D", c.dataDir])).code).toBe(0);
+    expect((await runCtl(["reload", "-D", c.dataDir])).code).toBe(0);
     const file = `${c.dataDir}/postgresql.conf`;
     await waitFor(
       () => c.log().includes(`configuration file "${file}" contains errors; no changes were applied`),

@@ -144,6 +144,8 @@ describe("initdb on a new path", () => {
         "postgresql.auto.conf",
         "pg_hba.conf",
         "global/pg_control",
+        "denogres_catalog/pg_authid.json",
+        "denogres_catalog/pg_database.json",
         "pg_wal/000000010000000000000001",
         "pg_xact/0000",
       ]

@@ -4,23 +4,20 @@
  * the postmaster; a connection goes to a waiting spare backend, which is
  * then replaced; with no spare a backend is started for the connection.
  */
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import {
   childPids,
   type Cluster,
+  clusterScope,
   openRawSession,
   processTitle,
   readPidFileLines,
-  startCluster,
   waitFor,
 } from "./helpers/cluster.ts";
 
 const REPO_ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 
-const clusters: Cluster[] = [];
-afterEach(async () => {
-  for (const c of clusters.splice(0)) await c.destroy();
-});
+const clusters = clusterScope();
 
 function sparePids(c: Cluster): number[] {
   return childPids(c.pid).filter((p) => processTitle(p) === "denogres: spare backend");
@@ -28,8 +25,7 @@ function sparePids(c: Cluster): number[] {
 
 describe("connection hand-off", () => {
   test("a TCP connection goes to a waiting spare backend, which is replaced", async () => {
-    const c = await startCluster({ port: 20041 });
-    clusters.push(c);
+    const c = await clusters.start({ port: 20041 });
     await waitFor(() => sparePids(c).length === 2, 30_000, "two spare backends");
     const before = sparePids(c);
     const s = await openRawSession(c.port);
@@ -42,8 +38,7 @@ describe("connection hand-off", () => {
   }, 120_000);
 
   test("a Unix-socket connection reaches a backend too", async () => {
-    const c = await startCluster({ port: 20042 });
-    clusters.push(c);
+    const c = await clusters.start({ port: 20042 });
     const s = await openRawSession(`${c.socketDir}/.s.PGSQL.${c.port}`);
     expect(s.refused).toBeUndefined();
     expect(childPids(c.pid)).toContain(s.backendPid);
@@ -51,8 +46,7 @@ describe("connection hand-off", () => {
   }, 120_000);
 
   test("with spare_backends = 0 a backend is started for each connection", async () => {
-    const c = await startCluster({ port: 20043, conf: { spare_backends: "0" } });
-    clusters.push(c);
+    const c = await clusters.start({ port: 20043, conf: { spare_backends: "0" } });
     const before = childPids(c.pid);
     const a = await openRawSession(c.port);
     const b = await openRawSession(c.port);
@@ -69,8 +63,7 @@ describe("connection hand-off", () => {
   }, 120_000);
 
   test("a connection while the startup process runs gets 57P03 from a backend started for it", async () => {
-    const c = await startCluster({ port: 20044, noStart: true });
-    clusters.push(c);
+    const c = await clusters.start({ port: 20044, noStart: true });
     const server = new Deno.Command(`${REPO_ROOT}/bin/server`, {
       args: ["-D", c.dataDir, "-p", String(c.port), "-k", c.dataDir, "-c", "listen_addresses=127.0.0.1"],
       stdin: "null",

@@ -4,21 +4,18 @@
  * cluster and it is ready again within 5 s; kill -9 of the postmaster
  * leaves no child behind within 2 s; restart_after_crash = off exits.
  */
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import {
   childPids,
   type Cluster,
+  clusterScope,
   openRawSession,
   processAlive,
   processTitle,
-  startCluster,
   waitFor,
 } from "./helpers/cluster.ts";
 
-const clusters: Cluster[] = [];
-afterEach(async () => {
-  for (const c of clusters.splice(0)) await c.destroy();
-});
+const clusters = clusterScope();
 
 function count(haystack: string, needle: string): number {
   return haystack.split(needle).length - 1;
@@ -41,8 +38,7 @@ const READY = "database system is ready to accept connections";
 
 describe("crash handling", () => {
   test("kill -9 of a backend resets the cluster, which is ready again within 5 s", async () => {
-    const c = await startCluster({ port: 20021 });
-    clusters.push(c);
+    const c = await clusters.start({ port: 20021 });
     const victim = await openRawSession(c.port);
     const bystander = await openRawSession(c.port);
     expect(victim.backendPid).toBeGreaterThan(0);
@@ -63,8 +59,7 @@ describe("crash handling", () => {
   }, 120_000);
 
   test("kill -9 of the background writer resets the cluster, which is ready again within 5 s", async () => {
-    const c = await startCluster({ port: 20022 });
-    clusters.push(c);
+    const c = await clusters.start({ port: 20022 });
     const bgwriter = await childWithTitle(c, "denogres: background writer");
     Deno.kill(bgwriter, "SIGKILL");
     await waitFor(() => count(c.log(), READY) === 2, 5_000, "ready again");
@@ -77,8 +72,7 @@ describe("crash handling", () => {
   }, 120_000);
 
   test("kill -9 of the postmaster leaves no child alive after 2 s", async () => {
-    const c = await startCluster({ port: 20023 });
-    clusters.push(c);
+    const c = await clusters.start({ port: 20023 });
     const session = await openRawSession(c.port);
     await childWithTitle(c, "denogres: autovacuum launcher");
     await waitFor(() => childPids(c.pid).length >= 7, 30_000, "background processes and spares");
@@ -91,8 +85,7 @@ describe("crash handling", () => {
   }, 120_000);
 
   test("with restart_after_crash = off a crash shuts the server down", async () => {
-    const c = await startCluster({ port: 20024, conf: { restart_after_crash: "off" } });
-    clusters.push(c);
+    const c = await clusters.start({ port: 20024, conf: { restart_after_crash: "off" } });
     const victim = await openRawSession(c.port);
     Deno.kill(victim.backendPid, "SIGKILL");
     expect(await c.waitExit()).toBe(1);
@@ -101,8 +94,7 @@ describe("crash handling", () => {
   }, 120_000);
 
   test("a child that does not exit after SIGQUIT is killed after 5 s, and the cluster comes back", async () => {
-    const c = await startCluster({ port: 20025 });
-    clusters.push(c);
+    const c = await clusters.start({ port: 20025 });
     const walwriter = await childWithTitle(c, "denogres: walwriter");
     Deno.kill(walwriter, "SIGSTOP"); // a stopped process acts on no signal but SIGKILL
     const victim = await openRawSession(c.port);

@@ -4,28 +4,17 @@
  * timeout), fast terminates it with 57P01, immediate stops at once and the
  * next start runs crash recovery.
  */
-import { afterEach, describe, expect, test } from "vitest";
-import { type Cluster, openRawSession, readPidFileLines, startCluster, waitFor } from "./helpers/cluster.ts";
+import { describe, expect, test } from "vitest";
+import { clusterScope, openRawSession, readPidFileLines, runCtl, waitFor } from "./helpers/cluster.ts";
 
-const REPO_ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
-const clusters: Cluster[] = [];
-afterEach(async () => {
-  for (const c of clusters.splice(0)) await c.destroy();
-});
-
-async function ctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const r = await new Deno.Command(`${REPO_ROOT}/bin/ctl`, { args, stdin: "null", stdout: "piped", stderr: "piped" })
-    .output();
-  return { code: r.code, stdout: new TextDecoder().decode(r.stdout), stderr: new TextDecoder().decode(r.stderr) };
-}
+const clusters = clusterScope();
 
 describe("shutdown modes", () => {
   test("smart shutdown waits while a session lives, refuses new ones, then stops when it ends", async () => {
-    const c = await startCluster({ port: 20011 });
-    clusters.push(c);
+    const c = await clusters.start({ port: 20011 });
     const session = await openRawSession(c.port);
     expect(session.refused).toBeUndefined();
-    const stop = await ctl(["stop", "-D", c.dataDir, "-m", "smart", "-t", "2"]);
+    const stop = await runCtl(["stop", "-D", c.dataDir, "-m", "smart", "-t", "2"]);
     expect(stop.code).toBe(1);
     expect(stop.stdout).toMatch(/^waiting for server to shut down\.+ failed\n$/);
     expect(stop.stderr).toContain("ctl: server does not shut down\n");
@@ -45,10 +34,9 @@ describe("shutdown modes", () => {
   }, 120_000);
 
   test("fast shutdown terminates the session with 57P01 and stops", async () => {
-    const c = await startCluster({ port: 20012 });
-    clusters.push(c);
+    const c = await clusters.start({ port: 20012 });
     const session = await openRawSession(c.port);
-    const stop = await ctl(["stop", "-D", c.dataDir]);
+    const stop = await runCtl(["stop", "-D", c.dataDir]);
     expect(stop.code).toBe(0);
     expect(stop.stdout).toMatch(/^waiting for server to shut down\.+ done\nserver stopped\n$/);
     expect(await session.ended).toEqual({
@@ -64,11 +52,10 @@ describe("shutdown modes", () => {
   }, 120_000);
 
   test("immediate shutdown stops at once and the next start runs crash recovery", async () => {
-    const c = await startCluster({ port: 20013 });
-    clusters.push(c);
+    const c = await clusters.start({ port: 20013 });
     const session = await openRawSession(c.port);
     const t0 = Date.now();
-    const stop = await ctl(["stop", "-D", c.dataDir, "-m", "immediate"]);
+    const stop = await runCtl(["stop", "-D", c.dataDir, "-m", "immediate"]);
     expect(stop.code).toBe(0);
     expect(Date.now() - t0).toBeLessThan(30_000);
     await session.ended;

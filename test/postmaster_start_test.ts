@@ -4,29 +4,18 @@
  * pg_ctl's exit codes, refuses a second start and survives a stale pid file.
  * Issue 3, acceptance points 1-3.
  */
-import { afterEach, describe, expect, test } from "vitest";
-import { childPids, type Cluster, processTitle, readPidFileLines, startCluster, waitFor } from "./helpers/cluster.ts";
+import { describe, expect, test } from "vitest";
+import {
+  childPids,
+  type Cluster,
+  clusterScope,
+  processTitle,
+  readPidFileLines,
+  runCtl,
+  waitFor,
+} from "./helpers/cluster.ts";
 
-const REPO_ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
-const clusters: Cluster[] = [];
-afterEach(async () => {
-  for (const c of clusters.splice(0)) await c.destroy();
-});
-
-async function ctl(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const r = await new Deno.Command(`${REPO_ROOT}/bin/ctl`, {
-    args,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  return { code: r.code, stdout: new TextDecoder().decode(r.stdout), stderr: new TextDecoder().decode(r.stderr) };
-}
+const clusters = clusterScope();
 
 function serverOpts(c: Cluster): string {
   return `-p ${c.port} -k ${c.dataDir} -c listen_addresses=127.0.0.1`;
@@ -34,9 +23,8 @@ function serverOpts(c: Cluster): string {
 
 describe("ctl start", () => {
   test("starts a cluster to ready with PostgreSQL's pid file and four background children", async () => {
-    const c = await startCluster({ port: 20001, noStart: true });
-    clusters.push(c);
-    const started = await ctl(["start", "-D", c.dataDir, "-l", c.logFile, "-o", serverOpts(c)]);
+    const c = await clusters.start({ port: 20001, noStart: true });
+    const started = await runCtl(["start", "-D", c.dataDir, "-l", c.logFile, "-o", serverOpts(c)]);
     expect(started.stdout).toMatch(/^waiting for server to start\.+ done\nserver started\n$/);
     expect(started.code).toBe(0);
     const lines = readPidFileLines(c.dataDir)!;
@@ -74,7 +62,7 @@ describe("ctl start", () => {
     expect(new TextDecoder().decode(ps.stdout)).toContain("checkpointer");
     const lock = Deno.readTextFileSync(`${c.dataDir}/.s.PGSQL.${c.port}.lock`).split("\n");
     expect(lock.slice(0, 5)).toEqual([String(c.pid), c.dataDir, lines[2], String(c.port), c.dataDir]);
-    const stopped = await ctl(["stop", "-D", c.dataDir]);
+    const stopped = await runCtl(["stop", "-D", c.dataDir]);
     expect(stopped.stdout).toMatch(/^waiting for server to shut down\.+ done\nserver stopped\n$/);
     expect(readPidFileLines(c.dataDir)).toBeUndefined();
     expect(() => Deno.statSync(`/dev/shm${lines[6]}`)).toThrow(Deno.errors.NotFound);
@@ -83,30 +71,28 @@ describe("ctl start", () => {
   }, 120_000);
 
   test("status exits 0 while running, 3 after stop, 4 on a missing directory", async () => {
-    const c = await startCluster({ port: 20002, noStart: true });
-    clusters.push(c);
-    expect((await ctl(["start", "-D", c.dataDir, "-l", c.logFile, "-s", "-o", serverOpts(c)])).code).toBe(0);
+    const c = await clusters.start({ port: 20002, noStart: true });
+    expect((await runCtl(["start", "-D", c.dataDir, "-l", c.logFile, "-s", "-o", serverOpts(c)])).code).toBe(0);
     c.pid = Number(readPidFileLines(c.dataDir)![0]);
-    const running = await ctl(["status", "-D", c.dataDir]);
+    const running = await runCtl(["status", "-D", c.dataDir]);
     expect(running.code).toBe(0);
     expect(running.stdout).toContain(`ctl: server is running (PID: ${c.pid})\n`);
     expect(running.stdout).toMatch(/bin\/server "-D" ".*" "-p" "20002"/);
-    const json = JSON.parse((await ctl(["status", "--json"], { PGDATA: c.dataDir })).stdout);
+    const json = JSON.parse((await runCtl(["status", "--json"], { PGDATA: c.dataDir })).stdout);
     expect(json).toMatchObject({ running: true, pid: c.pid, port: c.port, status: "ready" });
-    expect((await ctl(["stop", "-D", c.dataDir, "-m", "fast"])).code).toBe(0);
-    const stopped = await ctl(["status", "-D", c.dataDir]);
+    expect((await runCtl(["stop", "-D", c.dataDir, "-m", "fast"])).code).toBe(0);
+    const stopped = await runCtl(["status", "-D", c.dataDir]);
     expect(stopped).toMatchObject({ code: 3, stdout: "ctl: no server running\n" });
-    expect(JSON.parse((await ctl(["status", "-D", c.dataDir, "--json"])).stdout).running).toBe(false);
-    const missing = await ctl(["status", "-D", `${c.baseDir}/nope`]);
+    expect(JSON.parse((await runCtl(["status", "-D", c.dataDir, "--json"])).stdout).running).toBe(false);
+    const missing = await runCtl(["status", "-D", `${c.baseDir}/nope`]);
     expect(missing.code).toBe(4);
     expect(missing.stderr).toContain(`ctl: directory "${c.baseDir}/nope" does not exist`);
   }, 120_000);
 
   test("a second start fails with PostgreSQL's message and leaves the running server alone", async () => {
-    const c = await startCluster({ port: 20003 });
-    clusters.push(c);
+    const c = await clusters.start({ port: 20003 });
     const before = readPidFileLines(c.dataDir)!;
-    const second = await ctl(["start", "-D", c.dataDir, "-l", c.logFile, "-o", serverOpts(c)]);
+    const second = await runCtl(["start", "-D", c.dataDir, "-l", c.logFile, "-o", serverOpts(c)]);
     expect(second.code).toBe(1);
     expect(second.stderr).toContain("ctl: another server might be running; trying to start server anyway");
     expect(second.stderr).toContain("ctl: could not start server\nExamine the log output.");
@@ -117,8 +103,7 @@ describe("ctl start", () => {
   }, 120_000);
 
   test("a stale pid file whose process is dead does not prevent a start", async () => {
-    const c = await startCluster({ port: 20004, noStart: true });
-    clusters.push(c);
+    const c = await clusters.start({ port: 20004, noStart: true });
     // A pid that cannot be alive: the kernel's pid_max is at most 4194304.
     Deno.writeTextFileSync(
       `${c.dataDir}/postmaster.pid`,

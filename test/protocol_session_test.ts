@@ -6,9 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import pg from "pg";
-import * as net from "node:net";
+import { CATALOG_DIR } from "../lib/catalog/mod.ts";
+import { readProcStat } from "../lib/ffi/procfs.ts";
 import { attachShmemSegment, procArraySnapshot, type ShmemSegment } from "../lib/shmem/mod.ts";
-import { type Cluster, readPidFileLines, startCluster, waitFor } from "./helpers/cluster.ts";
+import { type Cluster, readPidFileLines, sendCancelRequest, startCluster, waitFor } from "./helpers/cluster.ts";
 
 const PORT = 21011;
 let h: Cluster;
@@ -47,14 +48,20 @@ function client(opts: Partial<pg.ClientConfig> = {}): pg.Client {
   return new pg.Client({ host: "127.0.0.1", port: PORT, user: "postgres", database: "postgres", ...opts });
 }
 
-/** Backends read pg_hba.conf at each connection, as PostgreSQL's EXEC_BACKEND builds do. */
-function writeHba(text: string): Promise<void> {
-  return Deno.writeTextFile(`${h.dataDir}/pg_hba.conf`, text);
+/**
+ * Replaces pg_hba.conf and reloads, as PostgreSQL needs: the postmaster reloads it on SIGHUP, and connections
+ * accepted after its "received SIGHUP" line are authenticated against the new file (lib/tcop/auth_cache.ts).
+ */
+async function writeHba(text: string): Promise<void> {
+  await Deno.writeTextFile(`${h.dataDir}/pg_hba.conf`, text);
+  const reloads = () => h.log().split("received SIGHUP, reloading configuration files").length;
+  const before = reloads();
+  Deno.kill(h.pid, "SIGHUP");
+  await waitFor(() => reloads() > before, 30_000, "the postmaster to reload");
 }
 
-function parentPid(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+function parentPid(pid: number): number | undefined {
+  return readProcStat(pid)?.parentPid;
 }
 
 describe("psql", () => {
@@ -183,7 +190,7 @@ describe("limits", () => {
   }, 120_000);
 
   test("superuser_reserved_connections refuses non-superusers with PostgreSQL 15's message", async () => {
-    const path = `${h.dataDir}/global/pg_authid.json`;
+    const path = `${h.dataDir}/${CATALOG_DIR}/pg_authid.json`;
     const doc = JSON.parse(await Deno.readTextFile(path));
     if (!doc.roles.some((r: { name: string }) => r.name === "alice")) {
       doc.roles.push({ oid: 16384, name: "alice", superuser: false, canLogin: true, password: null });
@@ -221,15 +228,7 @@ describe("cancel and terminate", () => {
       if (s?.waitEvent === "PgSleep") break;
       await new Promise((r) => setTimeout(r, 25));
     }
-    const sock = net.connect(PORT, "127.0.0.1");
-    await new Promise((r) => sock.once("connect", r));
-    const b = Buffer.alloc(16);
-    b.writeInt32BE(16, 0);
-    b.writeInt32BE(80877102, 4);
-    b.writeInt32BE(processID, 8);
-    b.writeInt32BE(secretKey, 12);
-    sock.write(b);
-    await new Promise((r) => sock.once("close", r));
+    await sendCancelRequest(PORT, processID, secretKey);
     const e = await sleeping;
     expect([e.code, e.message]).toEqual(["57014", "canceling statement due to user request"]);
     expect(performance.now() - t0).toBeLessThan(25_000);

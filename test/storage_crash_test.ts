@@ -98,7 +98,7 @@ describe("storage under SIGKILL", () => {
       expect((await w.status).code).toBe(0);
       await w.drained;
       reported.push(...parseReported(w.lines));
-      ckpt.child.kill("SIGUSR2");
+      await cluster.signalWhenCaught(ckpt, "SIGUSR2");
       expect((await ckpt.status).code).toBe(0);
       await cluster.reapAll();
       expect(readControlFile(dir).state).toBe("shut down");

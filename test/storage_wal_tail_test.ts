@@ -4,7 +4,7 @@
  * before the damage and report where replay stopped (PostgreSQL's messages),
  * with the real startup process; the cluster then runs and recovers again.
  */
-import { afterAll, describe, expect, test } from "vitest";
+import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { LinuxConst } from "../lib/ffi/libc.ts";
 import { fileClose, fileOpen, fileWriteAt } from "../lib/storage/fd.ts";
 import { parseReported, type Reported, verifyAfterRecovery } from "../lib/storage/testdata/crash_verify.ts";
@@ -19,6 +19,14 @@ import type { DecodedXLogRecord } from "../lib/wal/xlog_record.ts";
 const WORKER = new URL("../lib/storage/testdata/crash_worker.ts", import.meta.url).pathname;
 const SEG = 1 << 20;
 const dirs: string[] = [];
+const clusters: MiniCluster[] = [];
+// Also when a test failed before its own finally (e.g. in crashedCluster): no process or segment is left behind.
+afterEach(async () => {
+  for (const c of clusters.splice(0)) {
+    await c.killAll();
+    c.dropSegment();
+  }
+});
 afterAll(() => {
   for (const d of dirs) Deno.removeSync(d, { recursive: true });
 });
@@ -32,6 +40,7 @@ async function crashedCluster(
   dirs.push(dir);
   Deno.writeTextFileSync(`${dir}/postgresql.conf`, "log_checkpoints = on\n", { append: true });
   const cluster = new MiniCluster(dir, settings);
+  clusters.push(cluster);
   cluster.createSegment();
   expect((await cluster.runStartup()).code).toBe(0);
   const w = cluster.startScript("worker", WORKER, ["0", String(seed), "0"]);

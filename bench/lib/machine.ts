@@ -5,11 +5,17 @@
  * PostgreSQL counterpart: none.
  *
  * NOTES
- * Read from /proc and /etc/os-release; a missing file gives "unknown"
- * rather than failing the run. Requires `--allow-read`, `--allow-sys`.
+ * Read from /proc (through lib/ffi/procfs.ts) and /etc/os-release; a
+ * missing file gives "unknown" rather than failing the run. Requires
+ * `--allow-read`, `--allow-sys`, `--allow-ffi`.
  *
  * @module
  */
+
+import { readProcFile } from "../../lib/ffi/procfs.ts";
+
+/** Largest /proc/cpuinfo read (about 1 KiB a core). */
+const CPUINFO_MAX_BYTES = 1024 * 1024;
 
 /** The facts reported about the machine. */
 export interface MachineInfo {
@@ -24,8 +30,8 @@ export interface MachineInfo {
 
 /** Reads the machine's description. */
 export async function machineInfo(): Promise<MachineInfo> {
-  const cpuinfo = await _read("/proc/cpuinfo");
-  const meminfo = await _read("/proc/meminfo");
+  const cpuinfo = readProcFile("/proc/cpuinfo", CPUINFO_MAX_BYTES) ?? "";
+  const meminfo = readProcFile("/proc/meminfo") ?? "";
   const osRelease = await _read("/etc/os-release");
   const memKiB = Number(/^MemTotal:\s+(\d+) kB/m.exec(meminfo)?.[1] ?? 0);
   return {

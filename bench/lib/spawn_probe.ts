@@ -79,9 +79,9 @@ async function _idlePssMiB(script: string): Promise<number> {
     detached: true,
   }).spawn();
   try {
-    for (let i = 0; i < 600 && (await processTree(holder.pid)).length < IDLE_COPIES + 1; i++) await sleep(50);
+    for (let i = 0; i < 600 && processTree(holder.pid).length < IDLE_COPIES + 1; i++) await sleep(50);
     await sleep(3000); // let every copy finish loading
-    return (await treePssKiB(holder.pid)).pssKiB / 1024 / IDLE_COPIES;
+    return treePssKiB(holder.pid).pssKiB / 1024 / IDLE_COPIES;
   } finally {
     Deno.kill(-holder.pid, "SIGKILL");
     await holder.status;

@@ -103,14 +103,14 @@ export const connCpuWorkload: Workload = {
   run: async (t, ctx) => {
     const pid = await t.postmasterPid();
     await sleep(ctx.settleMs);
-    const idleCount = (await processTree(pid)).length;
-    const before = await treeCpuMs(pid);
+    const idleCount = processTree(pid).length;
+    const before = treeCpuMs(pid);
     const tally = new ConnectTally();
     for (let i = 0; i < ctx.connectSamples * 4; i++) await (await tally.open(t))?.session.close();
     await waitForTreeSize(pid, idleCount, DRAIN_TIMEOUT_MS);
     await sleep(ctx.settleMs); // a replacement spare may still be initialising
     tally.settle(ctx);
-    return ((await treeCpuMs(pid)) - before) / (tally.attempts - tally.failures);
+    return (treeCpuMs(pid) - before) / (tally.attempts - tally.failures);
   },
 };
 
@@ -127,14 +127,14 @@ export const select1CpuWorkload: Workload = {
     const { session } = await WireSession.open(t.host, t.port, t.user, t.database);
     try {
       await session.simpleQuery("SELECT 1");
-      const before = await treeCpuMs(pid);
+      const before = treeCpuMs(pid);
       const end = performance.now() + ctx.durationS * 1000;
       let n = 0;
       while (performance.now() < end) {
         await session.simpleQuery("SELECT 1");
         n++;
       }
-      return (((await treeCpuMs(pid)) - before) * 1000) / n;
+      return ((treeCpuMs(pid) - before) * 1000) / n;
     } finally {
       await session.close();
     }

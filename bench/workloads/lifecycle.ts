@@ -1,7 +1,8 @@
 /**
- * lifecycle.ts — workloads `initdb`, `start`, `stop`: the cost of creating a
- * data directory and of `ctl start -w` / `ctl stop -m fast`, beside
- * PostgreSQL's `initdb` and `pg_ctl`.
+ * lifecycle.ts — workloads `initdb`, `initdb_nosync`, `start`, `stop`: the
+ * cost of creating a data directory (with and without its final fsync) and
+ * of `ctl start -w` / `ctl stop -m fast`, beside PostgreSQL's `initdb` and
+ * `pg_ctl`.
  *
  * PostgreSQL counterpart: src/bin/initdb, src/bin/pg_ctl.
  *
@@ -9,9 +10,12 @@
  * Each is the wall time of the real command, spawn to exit. `pg_ctl -w`
  * (and denogres's `ctl -w`, which copies it) polls the pid file ten times a
  * second, so start and stop times are quantised to about 100 ms; that is
- * what a user waits, and it is measured as such. initdb runs into a fresh directory each time, which
- * is removed afterwards; both initdbs fsync the new directory (their
- * default).
+ * what a user waits, and it is measured as such. initdb runs into a fresh
+ * directory each time, which is removed afterwards; both initdbs fsync the
+ * new directory (their default), except in `initdb_nosync` (`-N`), which
+ * shows what that fsync costs each of them. `stop` runs right after `start`,
+ * so it includes waiting for children still starting to install their
+ * signal handlers (lib/postmaster README, invariant 6).
  *
  * @module
  */
@@ -27,6 +31,17 @@ export const initdbWorkload: Workload = {
   standalone: true,
   command: (t) => t.commandLines().initdb.replace(t.dataDir, `${t.rootDir}/initdb-N`),
   run: (t) => t.timeInitdb(),
+};
+
+/** `initdb -N -D DIR -A trust -U postgres`: the same without the final fsync. */
+export const initdbNoSyncWorkload: Workload = {
+  name: "initdb_nosync",
+  unit: "ms",
+  better: "lower",
+  description: "initdb -N (no fsync) of a fresh data directory (wall time)",
+  standalone: true,
+  command: (t) => `${t.commandLines().initdb.replace(t.dataDir, `${t.rootDir}/initdb-N`)} -N`,
+  run: (t) => t.timeInitdb({ noSync: true }),
 };
 
 /** `ctl start -w` from a cleanly stopped cluster until it accepts connections. */

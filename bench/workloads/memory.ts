@@ -28,7 +28,7 @@ const SESSIONS_DRAIN_TIMEOUT_MS = 30_000;
 
 async function _idlePssMiB(t: Cluster, ctx: RunContext): Promise<{ mib: number; processes: number }> {
   await sleep(ctx.settleMs);
-  const { pssKiB, processes } = await treePssKiB(await t.postmasterPid());
+  const { pssKiB, processes } = treePssKiB(await t.postmasterPid());
   return { mib: pssKiB / 1024, processes };
 }
 
@@ -47,7 +47,7 @@ async function _withSessionsPssMiB(t: Cluster, ctx: RunContext, idleProcesses: n
     }
     tally.settle(ctx);
     await sleep(ctx.settleMs);
-    return (await treePssKiB(await t.postmasterPid())).pssKiB / 1024;
+    return treePssKiB(await t.postmasterPid()).pssKiB / 1024;
   } finally {
     await Promise.all(sessions.map((s) => s.close()));
     await waitForTreeSize(await t.postmasterPid(), idleProcesses, SESSIONS_DRAIN_TIMEOUT_MS);

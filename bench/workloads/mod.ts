@@ -14,13 +14,14 @@ import {
   select1CpuWorkload,
   select1RttWorkload,
 } from "./connect_phases.ts";
-import { initdbWorkload, startWorkload, stopWorkload } from "./lifecycle.ts";
+import { initdbNoSyncWorkload, initdbWorkload, startWorkload, stopWorkload } from "./lifecycle.ts";
 import { memIdleWorkload, memPerBackendWorkload, memSessionsWorkload } from "./memory.ts";
 import { connectWorkload, select1Workloads } from "./select1.ts";
 
 /** Every workload, in run order. */
 export const WORKLOADS: readonly Workload[] = [
   initdbWorkload,
+  initdbNoSyncWorkload,
   startWorkload,
   stopWorkload,
   connectWorkload,

@@ -143,8 +143,9 @@ export function bgBufferSync(st: BgWriterState, settings: GucSettings): boolean 
  * The background writer's main loop (BackgroundWriterMain).
  *
  * @param ctx the child context (segment attached, background writer slot claimed)
+ * @returns never: on SIGTERM or SIGUSR2 the process exits 0 through the orderly exit
  */
-export async function backgroundWriterMain(ctx: ChildContext): Promise<void> {
+export async function backgroundWriterMain(ctx: ChildContext): Promise<never> {
   const seg = ctx.segment;
   initStorageAccess(seg, ctx.dataDir, ctx.settings, "bgwriter");
   const st = newBgWriterState();
@@ -165,4 +166,5 @@ export async function backgroundWriterMain(ctx: ChildContext): Promise<void> {
   } finally {
     storageProcessCleanup();
   }
+  return ctx.exit(0); // proc_exit(0): the slot is released
 }

@@ -23,8 +23,7 @@
  */
 
 import { assert } from "../common/assert.ts";
-import type { ShmemSegment } from "../shmem/mod.ts";
-import { SpinDelay } from "../shmem/spin.ts";
+import { type ShmemSegment, SpinDelay } from "../shmem/mod.ts";
 import type { ForkNumber, RelFileLocator } from "../storage/relpath.ts";
 import { BUFFER_DESC_BYTES } from "../storage/shmem_sizes.ts";
 

@@ -42,6 +42,7 @@ import {
   lwlockRelease,
   pgstatCountCheckpointer,
   pgstatCountIo,
+  pgstatReportChecksumFailure,
   pgstatReportWaitEnd,
   pgstatReportWaitStart,
   type ShmemSegment,
@@ -334,6 +335,7 @@ export function readBuffer(
       if (!v.ok) {
         if (v.reason === "checksum") {
           elog("WARNING", `page verification failed, calculated checksum ${v.calculated} but expected ${v.expected}`);
+          pgstatReportChecksumFailure(r.seg, rl.dbOid);
         }
         throw new SqlError(
           SqlState.DATA_CORRUPTED,
@@ -798,23 +800,4 @@ export async function bufferSync(
     await pace((i + 1) / todo.length);
   }
   return { written, marked: todo.length };
-}
-
-/**
- * Counts buffers by state, for monitoring (pg_buffercache's summary).
- *
- * @returns total, used (tag valid), dirty and pinned buffers
- */
-export function bufferPoolSummary(): { total: number; used: number; dirty: number; pinned: number } {
-  const r = _r();
-  let used = 0;
-  let dirty = 0;
-  let pinned = 0;
-  for (let id = 0; id < r.nbuffers; id++) {
-    const s = Atomics.load(r.seg.i32, bufStateIndex(r, id));
-    if (s & BM_TAG_VALID) used++;
-    if (s & BM_DIRTY) dirty++;
-    if (bufStateGetRefcount(s) > 0) pinned++;
-  }
-  return { total: r.nbuffers, used, dirty, pinned };
 }

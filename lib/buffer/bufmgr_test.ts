@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { SqlError } from "../common/errors.ts";
-import type { ShmemSegment } from "../shmem/mod.ts";
+import { pgstatSnapshot, type ShmemSegment } from "../shmem/mod.ts";
 import { pageGetLsn, pageInit } from "../storage/page.ts";
 import { smgrCreate, smgrNblocks, smgrRead, smgrWrite } from "../storage/smgr.ts";
 import { claimSlot, cleanup, makeDataDir, makeSegment, testSettings } from "../storage/testdata/storage_fixture.ts";
@@ -10,7 +10,6 @@ import { getFlushRecPtr } from "../wal/xlog.ts";
 import {
   bufferGetPage,
   bufferLocalPinCount,
-  bufferPoolSummary,
   bufferReleaseAll,
   dropRelationBuffers,
   flushRelationBuffers,
@@ -20,6 +19,7 @@ import {
   releaseBuffer,
   unlockReleaseBuffer,
 } from "./bufmgr.ts";
+import { bufferPoolSummary } from "./buf_summary.ts";
 
 const rl = { spcOid: 1663, dbOid: 5, relNumber: 16384 };
 let seg: ShmemSegment | undefined;
@@ -58,9 +58,9 @@ describe("buffer manager", () => {
     await setup();
     for (let i = 0; i < 40; i++) addBlock(i);
     expect(smgrNblocks(rl, 0)).toBe(40);
-    const s = bufferPoolSummary();
-    expect(s.total).toBe(16);
-    expect(s.pinned).toBe(0);
+    const s = bufferPoolSummary(seg!);
+    expect(s).toMatchObject({ sizeBuffers: 16, usedBuffers: 16, pinnedBuffers: 0 });
+    expect(s.usageCountHistogram.reduce((a, b) => a + b)).toBe(16);
     // Evicted pages went to disk, and only after the WAL covering them was flushed.
     const disk = new Uint8Array(8192);
     smgrRead(rl, 0, 0, disk);
@@ -85,7 +85,7 @@ describe("buffer manager", () => {
     releaseBuffer(twice);
     expect(bufferLocalPinCount(again)).toBe(1);
     expect(bufferReleaseAll()).toBe(1);
-    expect(bufferPoolSummary().pinned).toBe(0);
+    expect(bufferPoolSummary(seg!).pinnedBuffers).toBe(0);
   });
 
   test("when every buffer is pinned, a new page fails with no unpinned buffers available", async () => {
@@ -114,8 +114,10 @@ describe("buffer manager", () => {
       expect((e as SqlError).message).toBe("invalid page in block 1 of relation base/5/16384");
     }
     // The failed read left nothing pinned, and a retry fails the same way instead of using the page.
-    expect(bufferPoolSummary().pinned).toBe(0);
+    expect(bufferPoolSummary(seg!).pinnedBuffers).toBe(0);
     expect(() => readBuffer(rl, 0, 1)).toThrow("invalid page in block 1 of relation base/5/16384");
+    // Each failed verification counts in pg_stat_database's checksum_failures for the page's database.
+    expect(pgstatSnapshot(seg!).databases.find((d) => d.oid === 5)?.checksumFailures).toBe(2);
     const ok = readBuffer(rl, 0, 0);
     lockBuffer(ok, "share");
     expect(bufferGetPage(ok)[8176]).toBe(7);

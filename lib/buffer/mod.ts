@@ -11,7 +11,6 @@ export {
   bufferGetTag,
   bufferLocalPinCount,
   type BufferLockMode,
-  bufferPoolSummary,
   bufferReleaseAll,
   conditionalLockBuffer,
   dropRelationBuffers,
@@ -26,3 +25,4 @@ export {
   unlockReleaseBuffer,
 } from "./bufmgr.ts";
 export { type BufferTag } from "./buf_internals.ts";
+export { type BufferPoolSummary, bufferPoolSummary } from "./buf_summary.ts";

@@ -1,21 +1,25 @@
 /**
  * bootstrap_catalog.ts — roles and databases as bootstrap catalog files,
- * until heap catalogs exist: `global/pg_authid.json` and
- * `global/pg_database.json`.
+ * until heap catalogs exist: `denogres_catalog/pg_authid.json` and
+ * `denogres_catalog/pg_database.json`.
  *
  * PostgreSQL counterpart: the bootstrap rows of pg_authid and pg_database
  * (src/include/catalog/pg_authid.dat, pg_database.dat, written by initdb),
  * and AlterRole() in src/backend/commands/user.c for password changes.
  *
  * NOTES
+ * The files live in their own directory, not in `global/`: PostgreSQL's
+ * tools take every file in `global/` for a relation segment (pg_checksums
+ * fails on `invalid segment number 0 in file name "…pg_database.json"`).
  * Crash behaviour: every write replaces a whole file atomically — write a
- * temporary file in `global/`, fsync it, rename it over the old one, fsync
- * the directory — so a reader (any backend, at any time) sees either the old
- * or the new contents, never a torn file, and a crash leaves at most a stray
- * `*.tmp` that the next write replaces. Concurrency: read-modify-write
- * updates (ALTER ROLE in some backend) hold an exclusive flock(2) on the
- * `global/` directory for the whole update, so two simultaneous updates never
- * lose one another; readers take no lock (the rename makes them safe).
+ * temporary file in the catalog directory, fsync it, rename it over the old
+ * one, fsync the directory — so a reader (any backend, at any time) sees
+ * either the old or the new contents, never a torn file, and a crash leaves
+ * at most a stray `*.tmp` that the next write replaces. Concurrency:
+ * read-modify-write updates (ALTER ROLE in some backend) hold an exclusive
+ * flock(2) on the catalog directory for the whole update, so two
+ * simultaneous updates never lose one another; readers take no lock (the
+ * rename makes them safe).
  * Errors: a malformed file is reported as XX001 data corrupted,
  * naming the file. Requires `--allow-read` and `--allow-write` on the data
  * directory.
@@ -63,8 +67,14 @@ export const FIRST_NORMAL_OBJECT_ID = 16384;
 /** Largest catalog file read, in bytes: a bound against a corrupted or hostile file. */
 export const CATALOG_FILE_MAX_BYTES = 16 << 20;
 
-const _AUTHID_FILE = "global/pg_authid.json";
-const _DATABASE_FILE = "global/pg_database.json";
+/**
+ * The directory of the bootstrap catalog files, relative to the data
+ * directory (initdb creates it). Its own directory, since PostgreSQL's tools
+ * read every file in `global/` as a relation (see README.md).
+ */
+export const CATALOG_DIR = "denogres_catalog";
+const _AUTHID_FILE = `${CATALOG_DIR}/pg_authid.json`;
+const _DATABASE_FILE = `${CATALOG_DIR}/pg_database.json`;
 const _FORMAT_VERSION = 1;
 
 /**
@@ -72,7 +82,7 @@ const _FORMAT_VERSION = 1;
  * databases template1 (oid 1), template0 (oid 4, not connectable) and
  * postgres (oid 5). initdb calls this once; the files must not exist yet.
  *
- * @param dataDir the data directory (its `global/` must exist)
+ * @param dataDir the data directory (its {@link CATALOG_DIR} must exist)
  * @param options the superuser's name and optional SCRAM verifier
  * @throws {Deno.errors.AlreadyExists} when the catalogs exist already
  * @example
@@ -157,9 +167,9 @@ export async function alterRolePassword(dataDir: string, roleName: string, verif
   });
 }
 
-/** Runs `fn` holding an exclusive flock on `global/` (released on exit, also by the kernel if we die). */
+/** Runs `fn` holding an exclusive flock on the catalog directory (released on exit, also by the kernel if we die). */
 async function _withCatalogLock<T>(dataDir: string, fn: () => Promise<T>): Promise<T> {
-  const dir = await Deno.open(`${dataDir}/global`, { read: true });
+  const dir = await Deno.open(`${dataDir}/${CATALOG_DIR}`, { read: true });
   try {
     await dir.lock(true);
     return await fn();

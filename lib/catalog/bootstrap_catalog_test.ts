@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { alterRolePassword, bootstrapCatalog, readDatabases, readRoles } from "./mod.ts";
+import { alterRolePassword, bootstrapCatalog, CATALOG_DIR, readDatabases, readRoles } from "./mod.ts";
 import { SqlError } from "../common/errors.ts";
 
 let dir = "";
 beforeEach(async () => {
   dir = await Deno.makeTempDir({ prefix: "denogres_catalog_" });
-  await Deno.mkdir(`${dir}/global`);
+  await Deno.mkdir(`${dir}/${CATALOG_DIR}`);
 });
 afterEach(async () => {
   await Deno.remove(dir, { recursive: true });
@@ -22,7 +22,7 @@ describe("bootstrapCatalog()", () => {
       [4, "template0", false],
       [5, "postgres", true],
     ]);
-    expect([...Deno.readDirSync(`${dir}/global`)].map((e) => e.name).sort()).toEqual([
+    expect([...Deno.readDirSync(`${dir}/${CATALOG_DIR}`)].map((e) => e.name).sort()).toEqual([
       "pg_authid.json",
       "pg_database.json",
     ]);
@@ -41,7 +41,7 @@ describe("alterRolePassword()", () => {
     expect((await readRoles(dir))[0].password).toBe("SCRAM-SHA-256$new");
     await alterRolePassword(dir, "postgres", null);
     expect((await readRoles(dir))[0].password).toBeNull();
-    expect([...Deno.readDirSync(`${dir}/global`)].some((e) => e.name.endsWith(".tmp"))).toBe(false);
+    expect([...Deno.readDirSync(`${dir}/${CATALOG_DIR}`)].some((e) => e.name.endsWith(".tmp"))).toBe(false);
   });
 
   test("serialises concurrent updates", async () => {
@@ -62,7 +62,7 @@ describe("alterRolePassword()", () => {
 describe("readRoles()", () => {
   test("reports a corrupted file as XX001", async () => {
     await bootstrapCatalog(dir, { superuser: "postgres" });
-    await Deno.writeTextFile(`${dir}/global/pg_authid.json`, "{not json");
+    await Deno.writeTextFile(`${dir}/${CATALOG_DIR}/pg_authid.json`, "{not json");
     const e = await readRoles(dir).catch((x) => x);
     expect(e.sqlstate).toBe("XX001");
   });

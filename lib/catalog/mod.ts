@@ -8,6 +8,7 @@ export {
   alterRolePassword,
   BOOTSTRAP_SUPERUSER_OID,
   bootstrapCatalog,
+  CATALOG_DIR,
   CATALOG_FILE_MAX_BYTES,
   type DatabaseRow,
   FIRST_NORMAL_OBJECT_ID,

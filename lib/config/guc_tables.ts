@@ -168,6 +168,31 @@ export const GUC_DEFINITIONS = [
     description: "Sets the number of initialised backend processes kept waiting for new connections (denogres).",
   },
   {
+    // denogres: a backend whose session ended cleanly serves the next connection instead of exiting
+    // (lib/postmaster/README.md, "Backend recycling"); 0 gives PostgreSQL's one process per connection.
+    name: "backend_session_limit",
+    type: "int",
+    default: 1000,
+    min: 0,
+    max: INT_MAX,
+    context: "sighup",
+    group: G_CONN,
+    description: "Sets how many client sessions one backend process serves before it exits; 0: one (denogres).",
+  },
+  {
+    // denogres: recycled backends beyond spare_backends leave the pool after waiting this long.
+    name: "spare_backend_idle_timeout",
+    type: "int",
+    default: 10_000,
+    min: 0,
+    max: INT_MAX,
+    unit: "ms",
+    context: "sighup",
+    group: G_CONN,
+    description:
+      "Sets how long a backend process beyond spare_backends waits for a new connection before it exits (denogres).",
+  },
+  {
     name: "unix_socket_directories",
     type: "string",
     default: "/tmp",

@@ -62,9 +62,9 @@ const _SYMBOLS = {
   kill: { parameters: ["i32", "i32"], result: "i32" },
   // Sockets (postmaster): non-blocking reads of a spare backend's ready byte and of the wake-up pair.
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "i64" },
-  // System parameters (top: clock ticks of /proc times, page size of /proc rss).
+  // System parameters (procfs.ts: clock ticks of /proc times, page size of /proc rss).
   sysconf: { parameters: ["i32"], result: "i64" },
-  // Directories (top lists /proc/<pid>/task: Deno 2.9 refuses any /proc read without --allow-all).
+  // Directories (procfs.ts lists /proc and /proc/<pid>/task: Deno 2.9 refuses any /proc read without --allow-all).
   // readdir returns glibc's struct dirent64 on 64-bit Linux: d_name at byte 19.
   opendir: { parameters: ["buffer"], result: "pointer" },
   readdir: { parameters: ["pointer"], result: "pointer" },
@@ -80,6 +80,10 @@ const _SYMBOLS = {
   posix_fallocate: { parameters: ["i32", "i64", "i64"], result: "i32" },
   // Shared memory (shmem): a waiter notices that the postmaster died (it was re-parented).
   getppid: { parameters: [], result: "i32" },
+  // Client sockets (backend, lib/protocol/pq_socket.ts): output written straight to the descriptor, and a spare's
+  // wait for a client ended on SIGTERM (shutdown(SHUT_RD) wakes the recvmsg blocked on a worker thread).
+  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "i64" },
+  shutdown: { parameters: ["i32", "i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The libc symbols denogres uses. */
@@ -195,6 +199,11 @@ export const LinuxConst = {
   SIGUSR1: 10,
   ENOMEM: 12,
   EACCES: 13,
+  EPIPE: 32,
+  ECONNRESET: 104,
+  POLLOUT: 4,
+  SHUT_RD: 0,
+  MSG_CTRUNC: 0x8,
 } as const;
 
 /** The futex system call's number for this architecture. */

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { CATALOG_DIR } from "../catalog/mod.ts";
 import { PG_MAJOR_VERSION } from "../common/limits.ts";
 import { DATA_DIR_MODE, DATA_FILE_MODE } from "./data_dir.ts";
 import { InitdbError, osErrorText } from "./initdb_error.ts";
@@ -26,7 +27,7 @@ export const BOOTSTRAP_DATABASE_OIDS = { template1: 1, template0: 4, postgres: 5
  * what it holds.
  */
 export const DATA_SUBDIRECTORIES: readonly { readonly path: string; readonly holds: string }[] = [
-  { path: "global", holds: "cluster-wide catalogs and pg_control" },
+  { path: "global", holds: "pg_control (and, later, the shared catalogs' relation files)" },
   { path: "pg_wal", holds: "write-ahead log segments" },
   { path: "pg_wal/archive_status", holds: "WAL archiving status (PostgreSQL layout)" },
   { path: "pg_commit_ts", holds: "commit timestamps (PostgreSQL layout)" },
@@ -51,6 +52,8 @@ export const DATA_SUBDIRECTORIES: readonly { readonly path: string; readonly hol
   { path: "pg_logical", holds: "logical decoding status (PostgreSQL layout)" },
   { path: "pg_logical/mappings", holds: "logical rewrite mappings" },
   { path: "pg_logical/snapshots", holds: "logical decoding snapshots" },
+  // denogres's own, last; not in global/: PostgreSQL's tools (pg_checksums) read every file there as a relation segment.
+  { path: CATALOG_DIR, holds: "denogres's bootstrap catalog files, roles and databases (lib/catalog)" },
 ];
 
 /**

@@ -23,9 +23,9 @@ import type { ChildContext } from "./aux_process.ts";
  * Runs the autovacuum launcher until asked to stop.
  *
  * @param ctx the child's context (slot claimed, signals installed)
- * @returns when the launcher should exit (code 0)
+ * @returns never: when asked to stop (or autovacuum is off) it exits 0 through the orderly exit, releasing its slot
  */
-export async function autovacuumLauncherMain(ctx: ChildContext): Promise<void> {
+export async function autovacuumLauncherMain(ctx: ChildContext): Promise<never> {
   elog("DEBUG1", "autovacuum launcher started");
   while (!ctx.signals.terminatePending && !ctx.signals.shutdownPending) {
     await ctx.reloadConfigIfPending();
@@ -33,4 +33,5 @@ export async function autovacuumLauncherMain(ctx: ChildContext): Promise<void> {
     await ctx.waitForWork(ctx.settings.int("autovacuum_naptime") * 1000);
   }
   elog("DEBUG1", "autovacuum launcher shutting down");
+  return ctx.exit(0); // proc_exit(0): the slot is released
 }

@@ -28,7 +28,7 @@
  * @module
  */
 
-import { AssertionError } from "../common/assert.ts";
+import { assert, AssertionError } from "../common/assert.ts";
 import { SqlError } from "../common/errors.ts";
 import {
   ConfigFileError,
@@ -96,8 +96,11 @@ export interface ChildContext {
   /**
    * Registers a function called right after a signal's flag is set (for
    * SIGQUIT: right before exit 2; it must not touch shared state).
+   *
+   * @returns a function that removes the listener (a session's listeners
+   *   go with the session in a recycled backend)
    */
-  onSignal(listener: (sig: ChildSignal) => void): void;
+  onSignal(listener: (sig: ChildSignal) => void): () => void;
   /**
    * Sleeps until this process's latch is set (by a signal of its own, by
    * {@link wake}, or by another process's `setLatch`) or `timeoutMs` passes
@@ -121,10 +124,26 @@ export interface ChildContext {
    * @returns true when settings changed
    */
   reloadConfigIfPending(): Promise<boolean>;
-  /** Registers cleanup for an orderly exit ({@link exit}); run last-registered first. */
+  /**
+   * Registers cleanup for an orderly exit ({@link exit}); run last-registered
+   * first. Registered while a session is open ({@link beginSession}), it is
+   * session state: run at {@link endSession} too.
+   */
   onExit(fn: () => void): void;
   /** Orderly exit: runs exit callbacks, releases the process-array slot, exits with `code`. */
   exit(code: number): never;
+  /**
+   * Backends: marks the start of a client session. Everything registered
+   * with {@link onExit} from now on belongs to the session.
+   */
+  beginSession(): void;
+  /**
+   * Backends: releases what the session holds exactly as an orderly exit
+   * would (its exit callbacks, last first; then its process-array slot with
+   * any LWLocks), and clears the signal flags that concern only the session
+   * (a late cancel), so the process can serve another client.
+   */
+  endSession(): void;
 }
 
 class _Child implements ChildContext {
@@ -144,6 +163,8 @@ class _Child implements ChildContext {
   readonly #exitFns: (() => void)[] = [];
   #localResolve: (() => void) | undefined;
   #localSet = false;
+  /** Index in #exitFns where the open session's callbacks start; -1: no session. */
+  #sessionExitFnsFrom = -1;
 
   constructor(args: ChildArgs, settings: GucSettings, segment: ShmemSegment) {
     this.type = args.type;
@@ -153,8 +174,12 @@ class _Child implements ChildContext {
     this.segment = segment;
   }
 
-  onSignal(listener: (sig: ChildSignal) => void): void {
+  onSignal(listener: (sig: ChildSignal) => void): () => void {
     this.#listeners.push(listener);
+    return () => {
+      const i = this.#listeners.indexOf(listener);
+      if (i >= 0) this.#listeners.splice(i, 1);
+    };
   }
 
   signal(sig: ChildSignal): void {
@@ -217,6 +242,20 @@ class _Child implements ChildContext {
     for (const fn of this.#exitFns.splice(0).reverse()) _quietly(fn);
     if (this.segment.local.procNo >= 0) _quietly(() => procArrayReleaseSlot(this.segment));
     Deno.exit(code);
+  }
+
+  beginSession(): void {
+    assert(this.#sessionExitFnsFrom < 0, "no session is open");
+    this.#sessionExitFnsFrom = this.#exitFns.length;
+  }
+
+  endSession(): void {
+    assert(this.#sessionExitFnsFrom >= 0, "a session is open");
+    for (const fn of this.#exitFns.splice(this.#sessionExitFnsFrom).reverse()) _quietly(fn);
+    this.#sessionExitFnsFrom = -1;
+    if (this.segment.local.procNo >= 0) procArrayReleaseSlot(this.segment);
+    this.signals.interruptPending = false;
+    this.signals.procSignalPending = false;
   }
 }
 

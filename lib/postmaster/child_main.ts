@@ -11,9 +11,14 @@
  * NOTES
  * Each type's code is imported only by the process that runs it, so a
  * child loads what it needs and no more (start-up time is what a spare
- * backend saves). A spare backend initialises fully, tells the postmaster
- * it is ready, then waits for a client descriptor; a backend started for
- * one connection gets the descriptor inherited (`--client-fd`). Exit codes:
+ * backend saves). A backend initialises fully (backendPrepare), tells the
+ * postmaster over its channel that it is idle, then waits for a client
+ * descriptor; a backend started for one connection gets the descriptor
+ * inherited (`--client-fd`) and serves it first. After a session that ended
+ * cleanly a backend may serve another (README.md, "Backend recycling"): it
+ * re-reads its configuration if SIGHUP asked, and offers itself again, unless
+ * `backend_session_limit` sessions were served, its heap outgrew
+ * {@link BACKEND_RECYCLE_HEAP_MAX_BYTES}, or it was asked to stop. Exit codes:
  * whatever the main loop chooses; an `SqlError` escaping it is logged at its
  * severity and exits 1; a failed assertion is logged as PostgreSQL's `TRAP:`
  * and the process aborts (SIGABRT), which the postmaster treats as a crash.
@@ -27,13 +32,25 @@ import { libc } from "../ffi/libc.ts";
 import { elog } from "../log/mod.ts";
 import { type ChildArgs, type ChildContext, initChildProcess } from "./aux_process.ts";
 import { CHILD_TYPES, type ChildType } from "./child_process.ts";
-import { adoptClientSocket, type ClientConnection, notifySpareReady, receiveClient } from "./handoff.ts";
+import { type ClientConnection, notifyBackendIdle, receiveClient, stopWaitingForClient } from "./handoff.ts";
+import { initPsDisplay } from "./ps_status.ts";
 
 /** Parsed child command line. */
 export interface ChildCommandLine extends ChildArgs {
-  spareFd?: number;
+  /** A pooled backend's end of its channel (absent: a dead-end backend, which serves one refusal). */
+  channelFd?: number;
+  /** The client socket of a backend started for one connection. */
   client?: { fd: number; conn: ClientConnection };
+  /** The postmaster's pg_hba.conf generation when it started this backend. */
+  hbaGeneration?: number;
 }
+
+/**
+ * A backend whose V8 heap holds more than this after a session exits
+ * instead of serving another: whatever a session left behind (caches, a
+ * leak) cannot accumulate across sessions. A ready backend uses about 10 MiB.
+ */
+export const BACKEND_RECYCLE_HEAP_MAX_BYTES = 64 << 20;
 
 /**
  * Parses the arguments the postmaster gives a child (see child_process.ts).
@@ -54,7 +71,8 @@ export function parseChildArgs(argv: readonly string[]): ChildCommandLine {
       out.type = value as ChildType;
     } else if (a === "-D") out.dataDir = argv[++i];
     else if (a.startsWith("--shmem=")) out.shmemName = value;
-    else if (a.startsWith("--spare-fd=")) out.spareFd = Number(value);
+    else if (a.startsWith("--channel-fd=")) out.channelFd = Number(value);
+    else if (a.startsWith("--hba-generation=")) out.hbaGeneration = Number(value);
     else if (a.startsWith("--client-fd=")) clientFd = Number(value);
     else if (a.startsWith("--client=")) conn = JSON.parse(value) as ClientConnection;
     else if (a === "-c") {
@@ -79,42 +97,83 @@ const _TITLES: Readonly<Record<Exclude<ChildType, "backend">, string>> = {
   "autovacuum-launcher": "autovacuum launcher",
 };
 
+/**
+ * Imports the module of one child type, only in the process that runs it.
+ * The specifier is computed, not a literal: Deno prepares every literal
+ * dynamic import of the entry's graph when a process starts, so each child
+ * would read and compile the modules of every other child type (about 80
+ * files, the SQL parser's glue included) before running its own.
+ */
+function _importLazily<T>(relative: string): Promise<T> {
+  return import(new URL(relative, import.meta.url).href) as Promise<T>;
+}
+
 async function _runAux(args: ChildCommandLine): Promise<void> {
   const type = args.type as Exclude<ChildType, "backend">;
   const ctx = await initChildProcess(args, _TITLES[type]);
   switch (type) {
     case "startup":
-      return (await import("../wal/startup.ts")).startupProcessMain(ctx);
+      return (await _importLazily<typeof import("../wal/startup.ts")>("../wal/startup.ts")).startupProcessMain(ctx);
     case "checkpointer":
-      return (await import("../wal/checkpointer.ts")).checkpointerMain(ctx);
+      return (await _importLazily<typeof import("../wal/checkpointer.ts")>("../wal/checkpointer.ts")).checkpointerMain(
+        ctx,
+      );
     case "bgwriter":
-      return (await import("../buffer/bgwriter.ts")).backgroundWriterMain(ctx);
+      return (await _importLazily<typeof import("../buffer/bgwriter.ts")>("../buffer/bgwriter.ts"))
+        .backgroundWriterMain(ctx);
     case "walwriter":
-      return (await import("../wal/walwriter.ts")).walWriterMain(ctx);
+      return (await _importLazily<typeof import("../wal/walwriter.ts")>("../wal/walwriter.ts")).walWriterMain(ctx);
     case "autovacuum-launcher":
-      return (await import("./autovacuum.ts")).autovacuumLauncherMain(ctx);
+      return (await _importLazily<typeof import("./autovacuum.ts")>("./autovacuum.ts")).autovacuumLauncherMain(ctx);
   }
 }
 
-async function _runBackend(args: ChildCommandLine): Promise<void> {
-  const spare = args.spareFd !== undefined;
-  const ctx: ChildContext = await initChildProcess(args, spare ? "spare backend" : "backend");
-  let waiting = spare;
-  // A waiting spare has no session: asked to stop, it just goes (exit 0 is a backend's normal exit).
+async function _runBackend(args: ChildCommandLine): Promise<never> {
+  const channelFd = args.channelFd;
+  const ctx: ChildContext = await initChildProcess(args, args.client === undefined ? "spare backend" : "backend");
+  let waiting = false;
+  // A waiting backend has no session: asked to stop, it stops waiting (a client already queued is still served).
   ctx.onSignal((sig) => {
-    if (waiting && sig === "SIGTERM") ctx.exit(0);
+    if (sig === "SIGTERM" && waiting && channelFd !== undefined) stopWaitingForClient(channelFd);
   });
-  if (waiting && ctx.signals.terminatePending) ctx.exit(0);
-  const { backendMain } = await import("../tcop/backend.ts");
+  const { backendMain, backendPrepare } = await _importLazily<typeof import("../tcop/backend.ts")>(
+    "../tcop/backend.ts",
+  );
+  const { PqSocket } = await _importLazily<typeof import("../protocol/pq_socket.ts")>("../protocol/pq_socket.ts");
+  await backendPrepare(ctx, args.hbaGeneration);
   let client = args.client;
-  if (spare) {
-    notifySpareReady(args.spareFd!);
-    client = await receiveClient(args.spareFd!);
-    waiting = false;
-    libc().close(args.spareFd!);
-    if (client === undefined) ctx.exit(0);
+  for (let sessions = 0;; sessions++) {
+    if (client === undefined) {
+      // Only a pooled backend gets here: a dead-end one has a client and no channel.
+      await ctx.reloadConfigIfPending();
+      if (ctx.signals.terminatePending || !notifyBackendIdle(channelFd!, sessions)) ctx.exit(0);
+      // The title says "spare" only once the postmaster has been told (tests and `top` rely on the order).
+      if (sessions > 0) initPsDisplay("spare backend", ctx.settings.str("cluster_name"), "spare backend");
+      waiting = true;
+      client = await receiveClient(channelFd!);
+      waiting = false;
+      if (client === undefined) ctx.exit(0);
+    }
+    await backendMain(ctx, new PqSocket(client.fd), client.conn);
+    client = undefined;
+    if (!_mayRecycle(ctx, channelFd, sessions + 1)) ctx.exit(0);
   }
-  await backendMain(ctx, adoptClientSocket(client!.fd), client!.conn);
+}
+
+/** Whether a backend whose session ended cleanly may serve another one (README: "Backend recycling"). */
+function _mayRecycle(ctx: ChildContext, channelFd: number | undefined, sessions: number): boolean {
+  if (channelFd === undefined || ctx.signals.terminatePending) return false;
+  const limit = ctx.settings.int("backend_session_limit");
+  if (limit === 0 || sessions >= limit) {
+    if (limit > 0) elog("DEBUG1", `backend exits after ${sessions} sessions (backend_session_limit)`);
+    return false;
+  }
+  const heapBytes = Deno.memoryUsage().heapUsed;
+  if (heapBytes > BACKEND_RECYCLE_HEAP_MAX_BYTES) {
+    elog("DEBUG1", `backend exits after ${sessions} sessions: heap of ${heapBytes} bytes exceeds its limit`);
+    return false;
+  }
+  return true;
 }
 
 /**

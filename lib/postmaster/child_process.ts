@@ -12,9 +12,10 @@
  * Its stdin is a pipe whose write end only the postmaster holds: end of file
  * means the postmaster died and the child exits at once (PostgreSQL's
  * postmaster-death pipe). stdout/stderr are inherited, so the whole cluster
- * logs to one place. A descriptor handed to the child (a spare's channel or a
- * client socket) is made inheritable right before the synchronous spawn and
- * closed by the caller right after, so no other child ever inherits it.
+ * logs to one place. The descriptors handed to the child (a backend's channel
+ * and, for a backend started for one connection, the client socket) are made
+ * inheritable right before the synchronous spawn and closed by the caller
+ * right after, so no other child ever inherits them.
  * Requires `--allow-run`.
  *
  * @module
@@ -81,8 +82,10 @@ export interface ChildSpec {
   shmemName: string;
   /** `-c` options every child gets (postmaster-context and command-line settings). */
   gucOptions: readonly { name: string; value: string }[];
-  /** A spare backend's end of its channel. */
-  spareFd?: number;
+  /** A pooled backend's end of its channel (handoff.ts): how it receives clients, and offers itself again. */
+  channelFd?: number;
+  /** Backends: the postmaster's pg_hba.conf generation (see lib/tcop/auth_cache.ts). */
+  hbaGeneration?: number;
   /** A client socket handed to a new backend, with what the backend needs to know. */
   client?: { fd: number; conn: ClientConnection };
 }
@@ -121,7 +124,8 @@ export function childArgs(spec: ChildSpec): string[] {
     spec.dataDir,
     `--shmem=${spec.shmemName}`,
   ];
-  if (spec.spareFd !== undefined) args.push(`--spare-fd=${spec.spareFd}`);
+  if (spec.channelFd !== undefined) args.push(`--channel-fd=${spec.channelFd}`);
+  if (spec.hbaGeneration !== undefined) args.push(`--hba-generation=${spec.hbaGeneration}`);
   if (spec.client !== undefined) {
     args.push(`--client-fd=${spec.client.fd}`, `--client=${JSON.stringify(spec.client.conn)}`);
   }
@@ -130,16 +134,16 @@ export function childArgs(spec: ChildSpec): string[] {
 }
 
 /**
- * Starts a child process. The descriptor in `spec.spareFd` or
- * `spec.client.fd` is inherited by this child only; the caller closes its
- * copy afterwards.
+ * Starts a child process. The descriptors in `spec.channelFd` and
+ * `spec.client.fd` are inherited by this child only; the caller closes its
+ * copies afterwards.
  *
  * @param spec what to start
  * @returns the running child (stdin piped: keep it open, never write)
  */
 export function spawnChild(spec: ChildSpec): Deno.ChildProcess {
-  const inherited = spec.spareFd ?? spec.client?.fd;
-  if (inherited !== undefined) setCloseOnExec(inherited, false);
+  const inherited = [spec.channelFd, spec.client?.fd].filter((fd) => fd !== undefined);
+  for (const fd of inherited) setCloseOnExec(fd, false);
   try {
     return new Deno.Command(Deno.execPath(), {
       args: childArgs(spec),
@@ -152,7 +156,7 @@ export function spawnChild(spec: ChildSpec): Deno.ChildProcess {
       detached: true,
     }).spawn();
   } finally {
-    if (inherited !== undefined) setCloseOnExec(inherited, true);
+    for (const fd of inherited) setCloseOnExec(fd, true);
   }
 }
 

@@ -17,7 +17,7 @@ export {
   SERVER_PERMISSION_FLAGS,
 } from "./child_process.ts";
 export { checkDataDir, OPTS_FILE_NAME, validatePgVersion } from "./data_dir.ts";
-export { adoptClientSocket, type CacState, type ClientConnection } from "./handoff.ts";
+export { type CacState, type ClientConnection } from "./handoff.ts";
 export {
   LOCK_FILE_LINE,
   parsePidFile,

@@ -48,7 +48,13 @@ import {
   spawnChild,
 } from "./child_process.ts";
 import { checkDataDir, writeOptsFile } from "./data_dir.ts";
-import { type CacState, type ClientConnection, createSpareChannel, sendClientToSpare } from "./handoff.ts";
+import {
+  type BackendStatus,
+  type CacState,
+  type ClientConnection,
+  createBackendChannel,
+  sendClientToBackend,
+} from "./handoff.ts";
 import { type AcceptedClient, listenBacklog, openTcpListeners, openUnixListeners } from "./listeners.ts";
 import {
   addToDataDirLockFile,
@@ -59,7 +65,7 @@ import {
   unlinkLockFile,
 } from "./pid_file.ts";
 import { type PMState, updatePmState } from "./pm_state.ts";
-import { signalCaught } from "./_proc.ts";
+import { procSignalCaught as signalCaught } from "../ffi/procfs.ts";
 import { initPsDisplay } from "./ps_status.ts";
 import { ServerSockets } from "./server_sockets.ts";
 
@@ -85,7 +91,12 @@ const IMMEDIATE_SHUTDOWN = 3;
 /** The startup process's status (PostgreSQL's StartupStatusEnum). */
 type StartupStatus = "not running" | "running" | "signaled" | "crashed";
 
-/** What a backend child is doing: waiting as a spare, serving a client, or refusing one (dead end). */
+/**
+ * What a backend child is doing: `spare`, no client (starting, or idle and
+ * waiting on its channel); `normal`, serving a client (or one is queued for
+ * it); `dead-end`, refusing one (no channel: it exits after the refusal).
+ * A recycled backend goes normal -> spare when it says it is idle again.
+ */
 type BackendRole = "spare" | "normal" | "dead-end";
 
 interface ChildRecord {
@@ -94,9 +105,14 @@ interface ChildRecord {
   proc: Deno.ChildProcess;
   /** Backends only. */
   role?: BackendRole;
-  /** Spares only: the postmaster's end of the channel, and whether the spare said it is ready. */
+  /** Pooled backends: the postmaster's end of the channel, open until the backend has exited. */
   channelFd?: number;
-  spareReady?: boolean;
+  /** Pooled backends: clients handed over so far (an idle message counts those it has received). */
+  clientsSent?: number;
+  /** Spares: the backend said it is idle (waiting on its channel), and since when. */
+  idleSinceMs?: number;
+  /** Spares: SIGTERM was sent; it is never handed a client. */
+  stopping?: boolean;
   spawnedAtMs: number;
   /** Signals waiting for the child to install its handlers (see _signalChild). */
   heldSignals: Deno.Signal[];
@@ -129,6 +145,12 @@ class Postmaster {
   sockets: ServerSockets | undefined;
   exitCode: number | undefined;
   sparesScheduled = false;
+  /** When the next surplus spare may be retired (spare_backend_idle_timeout), or 0. */
+  spareExpiryAtMs = 0;
+  /** How many times pg_hba.conf was loaded (start and reloads): backends compare it with their copy. */
+  hbaGeneration = 0;
+  /** Pooled backends by the postmaster's end of their channel. */
+  readonly channels = new Map<number, ChildRecord>();
   /** A child asked for the autovacuum launcher (PMSIGNAL_START_AUTOVAC_LAUNCHER). */
   startAutovacLauncher = false;
   readonly pendingSignals: Deno.Signal[] = [];
@@ -224,6 +246,7 @@ export async function postmasterMain(options: PostmasterOptions): Promise<never>
       true,
     );
   }
+  pm.hbaGeneration = 1;
   _installSignalHandlers(pm);
   addToDataDirLockFile(pm.pidFilePath, LOCK_FILE_LINE.PM_STATUS, PM_STATUS.STARTING);
   _startAux(pm, "startup");
@@ -285,7 +308,7 @@ function _openListeners(pm: Postmaster): void {
   const tcp = openTcpListeners(pm.settings.str("listen_addresses"), port, backlog);
   pm.sockets = new ServerSockets({
     onClient: (c) => _handleClient(pm, c),
-    onSpareStatus: (fd, s) => _spareStatus(pm, fd, s),
+    onBackendStatus: (fd, s) => _backendStatus(pm, fd, s),
   });
   pm.sockets.addListeners(tcp.listeners);
   addToDataDirLockFile(pm.pidFilePath, LOCK_FILE_LINE.LISTEN_ADDR, tcp.firstEntry);
@@ -334,7 +357,9 @@ async function _serverLoop(pm: Postmaster): Promise<never> {
     _startMissingChildren(pm);
     _maybeKillRecalcitrant(pm);
     const held = _deliverHeldSignals(pm);
-    await pm.sleep(held ? _HELD_SIGNAL_RETRY_MS : pm.abortStartTimeMs !== 0 ? _TICK_MS : _IDLE_TICK_MS);
+    let sleepMs = held ? _HELD_SIGNAL_RETRY_MS : pm.abortStartTimeMs !== 0 ? _TICK_MS : _IDLE_TICK_MS;
+    if (pm.spareExpiryAtMs !== 0) sleepMs = Math.max(0, Math.min(sleepMs, pm.spareExpiryAtMs - Date.now()));
+    await pm.sleep(sleepMs);
   }
 }
 
@@ -390,7 +415,7 @@ function _requestShutdown(pm: Postmaster, level: ShutdownLevel): void {
 // Children.
 
 function _spawn(pm: Postmaster, type: ChildType, extra: Partial<ChildRecord>, spec: {
-  spareFd?: number;
+  channelFd?: number;
   client?: { fd: number; conn: ClientConnection };
 } = {}): ChildRecord | undefined {
   let proc: Deno.ChildProcess;
@@ -400,6 +425,7 @@ function _spawn(pm: Postmaster, type: ChildType, extra: Partial<ChildRecord>, sp
       dataDir: pm.dataDir,
       shmemName: pm.segmentName,
       gucOptions: childGucOptions(pm.settings),
+      ...(type === "backend" ? { hbaGeneration: pm.hbaGeneration } : {}),
       ...spec,
     });
   } catch (e) {
@@ -432,7 +458,7 @@ const _CATCHABLE_SIGNALS: Partial<Record<Deno.Signal, number>> = {
 
 /**
  * Sends a signal to a child, or holds it until the child has installed its
- * handler for it (see _proc.ts: PostgreSQL's children inherit a blocked
+ * handler for it (procSignalCaught() of lib/ffi/procfs.ts; PostgreSQL's children inherit a blocked
  * signal mask; ours start with default dispositions).
  */
 function _signalChild(pm: Postmaster, rec: ChildRecord, sig: Deno.Signal): void {
@@ -483,7 +509,7 @@ function _reaper(pm: Postmaster): void {
     if (rec === undefined) continue;
     pm.children.delete(pid);
     void rec.proc.stdin.close().catch(() => {});
-    if (rec.channelFd !== undefined) pm.sockets!.retireSpare(rec.channelFd);
+    _retireChannel(pm, rec);
     const ok0 = exit.code === 0;
     if (rec.type === "backend") {
       if (!(ok0 || exit.code === 1)) _handleChildCrash(pm, rec, exit);
@@ -529,9 +555,10 @@ function _startupExited(pm: Postmaster, rec: ChildRecord, exit: ChildExit): void
   pm.abortStartTimeMs = 0;
   pm.setState("PM_RUN");
   pm.connsAllowed = true;
-  for (const t of ["checkpointer", "bgwriter", "walwriter"] as const) if (!_auxRunning(pm, t)) _startAux(pm, t);
-  if (pm.settings.bool("autovacuum") && !_auxRunning(pm, "autovacuum-launcher")) _startAux(pm, "autovacuum-launcher");
-  _maintainSpares(pm);
+  // Ready first: the background processes and spares are started by _startMissingChildren in this same loop
+  // iteration. PostgreSQL forks them before saying ready, at a fraction of a millisecond each; spawning six Deno
+  // processes costs the postmaster 20-50 ms, which a client waiting for `ready` need not wait for (a connection
+  // arriving meanwhile is served by a backend started for it).
   elog("LOG", "database system is ready to accept connections");
   addToDataDirLockFile(pm.pidFilePath, LOCK_FILE_LINE.PM_STATUS, PM_STATUS.READY);
 }
@@ -679,18 +706,44 @@ function _handleClient(pm: Postmaster, client: AcceptedClient): void {
     local: client.local,
     acceptTimeMs: Date.now(),
     cac,
+    hbaGeneration: pm.hbaGeneration,
   };
   const spare = cac === "ok" ? _takeSpare(pm) : undefined;
-  if (spare !== undefined && sendClientToSpare(spare.channelFd!, client.fd, conn)) {
-    pm.sockets!.retireSpare(spare.channelFd!);
-    spare.channelFd = undefined;
+  if (spare !== undefined && sendClientToBackend(spare.channelFd!, client.fd, conn)) {
     spare.role = "normal";
+    spare.clientsSent! += 1;
+    spare.idleSinceMs = undefined;
   } else {
-    if (spare !== undefined) _signalChild(pm, spare, "SIGTERM");
-    _spawn(pm, "backend", { role: cac === "ok" ? "normal" : "dead-end" }, { client: { fd: client.fd, conn } });
+    if (spare !== undefined) _stopSpare(pm, spare); // it stopped waiting: it is on its way out
+    if (cac === "ok") _spawnBackend(pm, "normal", { fd: client.fd, conn });
+    else _spawn(pm, "backend", { role: "dead-end" }, { client: { fd: client.fd, conn } });
   }
   pm.sockets!.closeFd(client.fd);
   _scheduleMaintainSpares(pm);
+}
+
+/**
+ * Starts a pooled backend with its channel: a spare, or one for a client
+ * that found no spare (it serves that client first, then joins the pool).
+ */
+function _spawnBackend(
+  pm: Postmaster,
+  role: "spare" | "normal",
+  client?: { fd: number; conn: ClientConnection },
+): ChildRecord | undefined {
+  const [pmEnd, childEnd] = createBackendChannel();
+  const rec = _spawn(pm, "backend", { role, channelFd: pmEnd, clientsSent: client === undefined ? 0 : 1 }, {
+    channelFd: childEnd,
+    ...(client === undefined ? {} : { client }),
+  });
+  pm.sockets!.closeFd(childEnd);
+  if (rec === undefined) {
+    pm.sockets!.closeFd(pmEnd);
+    return undefined;
+  }
+  pm.channels.set(pmEnd, rec);
+  pm.sockets!.addChannel(pmEnd);
+  return rec;
 }
 
 /**
@@ -707,50 +760,96 @@ function _scheduleMaintainSpares(pm: Postmaster): void {
   }, 0);
 }
 
+/**
+ * The backend to hand a client to: an idle one, the most recently idle first
+ * (its code and caches are the warmest, and the longest-idle surplus can
+ * time out); else one still starting, the oldest first.
+ */
 function _takeSpare(pm: Postmaster): ChildRecord | undefined {
   let best: ChildRecord | undefined;
   for (const rec of pm.children.values()) {
-    if (rec.role !== "spare" || rec.channelFd === undefined) continue;
-    if (
-      best === undefined || (rec.spareReady && !best.spareReady) ||
-      (rec.spareReady === best.spareReady && rec.spawnedAtMs < best.spawnedAtMs)
-    ) best = rec;
+    if (rec.role !== "spare" || rec.stopping || rec.channelFd === undefined) continue;
+    if (best === undefined) best = rec;
+    else if (rec.idleSinceMs !== undefined) {
+      if (best.idleSinceMs === undefined || rec.idleSinceMs > best.idleSinceMs) best = rec;
+    } else if (best.idleSinceMs === undefined && rec.spawnedAtMs < best.spawnedAtMs) best = rec;
   }
   return best;
 }
 
-function _spareStatus(pm: Postmaster, channelFd: number, status: "ready" | "closed"): void {
-  for (const rec of pm.children.values()) {
-    if (rec.channelFd !== channelFd) continue;
-    if (status === "ready") rec.spareReady = true;
-    else {
-      pm.sockets!.retireSpare(channelFd);
-      rec.channelFd = undefined;
-    }
+/** A backend's message: idle again (a spare, possibly recycled), or its channel closed. */
+function _backendStatus(pm: Postmaster, channelFd: number, status: Exclude<BackendStatus, { kind: "none" }>): void {
+  const rec = pm.channels.get(channelFd);
+  if (rec === undefined) return;
+  if (status.kind === "closed") {
+    _retireChannel(pm, rec);
     return;
+  }
+  // A count behind what was sent is an idle message the backend sent before it received its latest client.
+  if (status.clientsReceived !== rec.clientsSent) return;
+  rec.role = "spare";
+  rec.idleSinceMs = Date.now();
+  if (!_acceptingSpares(pm)) _stopSpare(pm, rec);
+  else _maintainSpares(pm);
+  pm.wake(); // a smart shutdown may have been waiting for this session to end
+}
+
+function _retireChannel(pm: Postmaster, rec: ChildRecord): void {
+  if (rec.channelFd === undefined) return;
+  pm.channels.delete(rec.channelFd);
+  pm.sockets!.retireChannel(rec.channelFd);
+  rec.channelFd = undefined;
+}
+
+function _stopSpare(pm: Postmaster, rec: ChildRecord): void {
+  if (rec.stopping) return;
+  rec.stopping = true;
+  _signalChild(pm, rec, "SIGTERM");
+}
+
+/** Whether the pool should hold spares: running, accepting, not shutting down. */
+function _acceptingSpares(pm: Postmaster): boolean {
+  return pm.pmState === "PM_RUN" && pm.connsAllowed && pm.shutdown === NO_SHUTDOWN;
+}
+
+/**
+ * Keeps `spare_backends` spares: starts missing ones, and retires surplus
+ * spares (recycled backends beyond the target) that have waited
+ * `spare_backend_idle_timeout`, or at once when `retireSurplusNow`.
+ */
+function _maintainSpares(pm: Postmaster, retireSurplusNow = false): void {
+  pm.spareExpiryAtMs = 0;
+  if (!_acceptingSpares(pm)) return;
+  const wanted = pm.settings.int("spare_backends");
+  const spares = [...pm.children.values()].filter((r) => r.role === "spare" && !r.stopping);
+  _retireSurplusSpares(pm, spares, wanted, retireSurplusNow);
+  const live = spares.filter((r) => !r.stopping).length;
+  const room = _maxLiveChildren(pm) - _countBackends(pm, ["normal", "dead-end", "spare"]);
+  for (let n = live; n < wanted && n - live < room; n++) {
+    if (_spawnBackend(pm, "spare") === undefined) return;
   }
 }
 
-function _maintainSpares(pm: Postmaster): void {
-  if (pm.pmState !== "PM_RUN" || !pm.connsAllowed || pm.shutdown > NO_SHUTDOWN) return;
-  const wanted = pm.settings.int("spare_backends");
-  const spares = [...pm.children.values()].filter((r) => r.role === "spare");
-  for (const extra of spares.slice(wanted)) _signalChild(pm, extra, "SIGTERM");
-  const room = _maxLiveChildren(pm) - _countBackends(pm, ["normal", "dead-end", "spare"]);
-  for (let n = spares.length; n < wanted && n - spares.length < room; n++) {
-    const [pmEnd, childEnd] = createSpareChannel();
-    const rec = _spawn(pm, "backend", { role: "spare", channelFd: pmEnd, spareReady: false }, { spareFd: childEnd });
-    pm.sockets!.closeFd(childEnd);
-    if (rec === undefined) {
-      pm.sockets!.closeFd(pmEnd);
+function _retireSurplusSpares(pm: Postmaster, spares: ChildRecord[], wanted: number, now: boolean): void {
+  let surplus = spares.length - wanted;
+  const timeoutMs = pm.settings.int("spare_backend_idle_timeout");
+  const nowMs = Date.now();
+  // Starting spares first (they have served nobody yet; only a reload retires them), then the longest idle.
+  const order = [...spares].sort((a, b) => (a.idleSinceMs ?? -1) - (b.idleSinceMs ?? -1));
+  for (const rec of order) {
+    if (surplus <= 0) return;
+    if (rec.idleSinceMs === undefined && !now) continue;
+    if (!now && nowMs - rec.idleSinceMs! < timeoutMs) {
+      pm.spareExpiryAtMs = rec.idleSinceMs! + timeoutMs; // the earliest: the rest are idle for less
       return;
     }
-    pm.sockets!.addSpare(pmEnd);
+    _stopSpare(pm, rec);
+    surplus--;
   }
 }
 
 function _stopSpares(pm: Postmaster): void {
-  _signalChildren(pm, "SIGTERM", (r) => r.role === "spare");
+  for (const rec of pm.children.values()) if (rec.role === "spare") _stopSpare(pm, rec);
 }
 
 // ---------------------------------------------------------------------------
@@ -758,6 +857,9 @@ function _stopSpares(pm: Postmaster): void {
 
 async function _reload(pm: Postmaster): Promise<void> {
   elog("LOG", "received SIGHUP, reloading configuration files");
+  // pg_hba.conf first, synchronously: a connection accepted after this line carries the new generation.
+  if (_hbaFileValid(pm.dataDir, "LOG")) pm.hbaGeneration++;
+  else elog("WARNING", "pg_hba.conf was not reloaded");
   let loaded: GucSettings;
   try {
     loaded = await loadSettings(pm.dataDir, pm.cmdLine);
@@ -770,7 +872,6 @@ async function _reload(pm: Postmaster): Promise<void> {
     elog("LOG", `could not open configuration file "${pm.dataDir}/postgresql.conf": ${(e as Error).message}`);
     return;
   }
-  if (!_hbaFileValid(pm.dataDir, "LOG")) elog("WARNING", "pg_hba.conf was not reloaded");
   const diff = diffForReload(pm.settings, loaded);
   for (const name of diff.needRestart) {
     elog("LOG", `parameter "${name}" cannot be changed without restarting the server`);
@@ -786,14 +887,16 @@ async function _reload(pm: Postmaster): Promise<void> {
     const pid = pm.aux.get("autovacuum-launcher");
     if (pid !== undefined) _signalChild(pm, pm.children.get(pid)!, "SIGTERM");
   }
-  _maintainSpares(pm);
+  _maintainSpares(pm, true);
   pm.wake();
 }
 
 /**
  * Checks pg_hba.conf as PostgreSQL's load_hba does at start and on reload,
- * logging each error. Backends read the file themselves at connection time
- * (lib/tcop), so this is the early, visible warning an administrator gets.
+ * logging each error. Backends parse the file themselves, once and again
+ * when this check passed since they last did (the generation in the
+ * hand-off header; lib/tcop/auth_cache.ts), so an edit takes effect at
+ * reload as in PostgreSQL.
  */
 function _hbaFileValid(dataDir: string, level: "LOG"): boolean {
   const path = `${dataDir}/pg_hba.conf`;

@@ -26,7 +26,7 @@
  */
 
 import { cString, libc, LinuxConst } from "../ffi/libc.ts";
-import { readProcFile } from "./_proc.ts";
+import { readProcFile } from "../ffi/procfs.ts";
 
 /** Prefix of every title, as PostgreSQL's `postgres: `. */
 export const PS_TITLE_PREFIX = "denogres: ";
@@ -37,6 +37,8 @@ const _ps = {
   area: undefined as Uint8Array | undefined,
   fixed: "",
   last: "",
+  /** Bytes of the title in the argv area, the rest being NUL; -1 before the first title. */
+  writtenBytes: -1,
 };
 
 function _argvArea(): Uint8Array | undefined {
@@ -98,11 +100,27 @@ export function getPsDisplay(): string {
   return _ps.last;
 }
 
+const _encoder = new TextEncoder();
+/** Most encoded titles remembered (a backend alternates between a few: `idle`, `SELECT`, …). */
+const _TITLE_CACHE_MAX = 32;
+const _titleBytes = new Map<string, Uint8Array>();
+
+// A backend sets its title twice per statement (the command, then idle), as PostgreSQL's set_ps_display: the
+// encoded titles are remembered, and only what changed in the argv area is written.
 function _write(title: string): void {
+  if (title === _ps.last) return;
   _ps.last = title;
   const area = _ps.area;
   if (area === undefined) return;
-  const bytes = new TextEncoder().encode(title).subarray(0, area.length - 1);
+  let bytes = _titleBytes.get(title);
+  if (bytes === undefined) {
+    if (_titleBytes.size >= _TITLE_CACHE_MAX) _titleBytes.clear();
+    const buf = new Uint8Array(area.length - 1);
+    bytes = buf.subarray(0, _encoder.encodeInto(title, buf).written).slice(); // whole characters only
+    _titleBytes.set(title, bytes);
+  }
   area.set(bytes);
-  area.fill(0, bytes.length);
+  const before = _ps.writtenBytes < 0 ? area.length : _ps.writtenBytes; // at first, the original argv
+  if (bytes.length < before) area.fill(0, bytes.length, before);
+  _ps.writtenBytes = bytes.length;
 }

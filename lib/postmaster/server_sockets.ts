@@ -1,7 +1,7 @@
 /**
  * server_sockets.ts — the postmaster's accept loop: waits on the listening
- * sockets and the spare backends' channels without blocking the event loop,
- * accepts, and reports each new client and each spare's status.
+ * sockets and the backends' channels without blocking the event loop,
+ * accepts, and reports each new client and each backend's status.
  *
  * PostgreSQL counterpart: the WaitEventSet part of ServerLoop() in
  * src/backend/postmaster/postmaster.c (PostgreSQL 15: select()).
@@ -9,7 +9,9 @@
  * NOTES
  * poll(2) runs on a worker thread (`poll_async`); the main thread stays free
  * for signals and child exits. A self-socketpair wakes the poll when the set
- * must change (spares added or retired, accepting switched off, stop).
+ * must change (backend channels added or retired, accepting switched off,
+ * stop). Every pooled backend's channel is watched for its whole life: a
+ * backend says on it when it is idle (handoff.ts).
  * Descriptors in the poll set are closed only between polls, never while a
  * poll may be watching them (a reused descriptor number would otherwise be
  * watched by mistake). Each round accepts at most
@@ -21,7 +23,7 @@
 
 import { errno, libc, LinuxConst, strerror } from "../ffi/libc.ts";
 import { elog } from "../log/mod.ts";
-import { readSpareStatus } from "./handoff.ts";
+import { type BackendStatus, readBackendStatus } from "./handoff.ts";
 import { acceptClient, type AcceptedClient, closeListeners, type Listener } from "./listeners.ts";
 
 /** Most connections accepted from one listener before looking at the others again. */
@@ -32,15 +34,15 @@ const _POLLFD_BYTES = 8;
 export interface ServerSocketsCallbacks {
   /** A new client socket, not yet handed over (the callee owns the descriptor). */
   onClient(client: AcceptedClient): void;
-  /** A spare backend reported ready, or its channel closed (the spare died). */
-  onSpareStatus(channelFd: number, status: "ready" | "closed"): void;
+  /** A backend reported that it is idle, or its channel closed (the backend died). */
+  onBackendStatus(channelFd: number, status: Exclude<BackendStatus, { kind: "none" }>): void;
 }
 
-/** The listening sockets, the spares' channels and the loop that polls them. */
+/** The listening sockets, the backends' channels and the loop that polls them. */
 export class ServerSockets {
   readonly #callbacks: ServerSocketsCallbacks;
   readonly #listeners: Listener[] = [];
-  readonly #spares = new Set<number>();
+  readonly #channels = new Set<number>();
   readonly #toClose: number[] = [];
   readonly #wakeRead: number;
   readonly #wakeWrite: number;
@@ -49,7 +51,7 @@ export class ServerSockets {
   #polling = false;
 
   /**
-   * @param callbacks where clients and spare status go
+   * @param callbacks where clients and backend status go
    * @throws {Error} when the wake-up socketpair cannot be created
    */
   constructor(callbacks: ServerSocketsCallbacks) {
@@ -68,19 +70,21 @@ export class ServerSockets {
     this.#wake();
   }
 
-  /** @param channelFd a new spare's channel (postmaster end) to watch for its ready byte */
-  addSpare(channelFd: number): void {
-    this.#spares.add(channelFd);
+  /** @param channelFd a new backend's channel (postmaster end) to watch for its status messages */
+  addChannel(channelFd: number): void {
+    this.#channels.add(channelFd);
     this.#wake();
   }
 
   /**
-   * Stops watching a spare's channel and closes it (between polls).
+   * Stops watching a backend's channel and closes it (between polls). Call
+   * only once the backend has exited or its end is closed: closing with a
+   * message unread would reset the backend's end (handoff.ts).
    *
    * @param channelFd the postmaster's end of the channel
    */
-  retireSpare(channelFd: number): void {
-    if (!this.#spares.delete(channelFd)) return;
+  retireChannel(channelFd: number): void {
+    if (!this.#channels.delete(channelFd)) return;
     if (this.#polling) {
       this.#toClose.push(channelFd);
       this.#wake();
@@ -134,9 +138,10 @@ export class ServerSockets {
 
   async #run(): Promise<void> {
     while (!this.#stopped) {
-      const watched: { fd: number; what: "wake" | "spare" | Listener }[] = [{ fd: this.#wakeRead, what: "wake" }];
+      const watched: { fd: number; what: "wake" | "channel" | Listener }[] = [{ fd: this.#wakeRead, what: "wake" }];
+      // Channels first: a backend that has just become idle can take a client accepted in the same round.
+      for (const fd of this.#channels) watched.push({ fd, what: "channel" });
       if (this.#accepting) { for (const l of this.#listeners) watched.push({ fd: l.fd, what: l }); }
-      for (const fd of this.#spares) watched.push({ fd, what: "spare" });
       const buf = new Uint8Array(watched.length * _POLLFD_BYTES);
       const dv = new DataView(buf.buffer);
       watched.forEach((w, i) => {
@@ -156,13 +161,15 @@ export class ServerSockets {
     }
   }
 
-  #ready(fd: number, what: "wake" | "spare" | Listener, revents: number): void {
+  #ready(fd: number, what: "wake" | "channel" | Listener, revents: number): void {
     if (what === "wake") return this.#drainWake();
-    if (what === "spare") {
-      if (!this.#spares.has(fd)) return;
-      const status = readSpareStatus(fd);
-      if (status === "none" && (revents & (LinuxConst.POLLHUP | LinuxConst.POLLERR)) === 0) return;
-      this.#callbacks.onSpareStatus(fd, status === "ready" ? "ready" : "closed");
+    if (what === "channel") {
+      if (!this.#channels.has(fd)) return;
+      const status = readBackendStatus(fd);
+      if (status.kind !== "none") this.#callbacks.onBackendStatus(fd, status);
+      else if ((revents & (LinuxConst.POLLHUP | LinuxConst.POLLERR)) !== 0) {
+        this.#callbacks.onBackendStatus(fd, { kind: "closed" });
+      }
       return;
     }
     if (!this.#accepting || this.#stopped) return;

@@ -32,6 +32,7 @@ export {
   PqMessageCursor,
 } from "./pq_message.ts";
 export {
+  PQ_NEED_MORE,
   PQ_RECV_BUFFER_HIGH_BYTES,
   PQ_RECV_BUFFER_INITIAL_BYTES,
   PqProtocolError,
@@ -48,3 +49,4 @@ export {
   type PqSink,
   PqWriter,
 } from "./pq_writer.ts";
+export { PQ_SOCKET_READ_BUFFER_BYTES, PqSocket, pqSocketPrewarm } from "./pq_socket.ts";

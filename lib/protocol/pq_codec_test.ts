@@ -38,7 +38,7 @@ describe("PqWriter", () => {
   test("batches messages until flush and frames them as PostgreSQL does", () => {
     const out: Uint8Array[] = [];
     const w = new PqWriter((b) => {
-      out.push(b);
+      out.push(b.slice());
     });
     w.commandComplete("SELECT 1");
     w.readyForQuery("I");
@@ -58,12 +58,29 @@ describe("PqWriter", () => {
   test("writes ErrorResponse fields S, V, C, M, D, H, P", () => {
     let got: Uint8Array = new Uint8Array();
     const w = new PqWriter((b) => {
-      got = b;
+      got = b.slice();
     });
     w.errorResponse({ severity: "ERROR", code: "22012", message: "division by zero", position: 8 });
     w.flush();
     const text = new TextDecoder().decode(got.subarray(5));
     expect(text).toBe("SERROR\0VERROR\0C22012\0Mdivision by zero\0P8\0\0");
+  });
+});
+
+describe("PqWriter RowDescription", () => {
+  test("a repeated fields array is sent with the same bytes as the first time", () => {
+    const out: Uint8Array[] = [];
+    const w = new PqWriter((b) => {
+      out.push(b.slice());
+    });
+    const fields = [{ name: "v", tableOid: 0, columnNo: 0, typeOid: 23, typeLen: 4, typeMod: -1, format: 0 }];
+    w.rowDescription(fields);
+    w.flush();
+    w.rowDescription(fields);
+    w.rowDescription([{ ...fields[0], name: "w" }]);
+    w.flush();
+    expect([...out[1].subarray(0, out[0].length)]).toEqual([...out[0]]);
+    expect(new TextDecoder().decode(out[1].subarray(out[0].length + 7, out[0].length + 8))).toBe("w");
   });
 });
 

@@ -27,6 +27,8 @@ import { STARTUP_PACKET_MAX_BYTES } from "../common/limits.ts";
 export const PQ_RECV_BUFFER_HIGH_BYTES = 1 << 20;
 /** Initial size of the input buffer (PostgreSQL's PQ_RECV_BUFFER_SIZE). */
 export const PQ_RECV_BUFFER_INITIAL_BYTES = 8192;
+/** {@link PqReader.tryReadMessage}: no complete message is buffered yet. */
+export const PQ_NEED_MORE = -2;
 
 /** The socket events the reader needs (a `node:net` Socket satisfies it). */
 export interface PqSource {
@@ -125,14 +127,51 @@ export class PqReader {
    * @throws {PqProtocolError} `invalid message length` when the length word is out of range
    */
   async readMessage(maxLenFor: (type: number) => number): Promise<number> {
-    if (!(await this.#need(5))) return -1;
-    const type = this.#buf[this.#start];
-    const len = this.#int32At(this.#start + 1);
-    if (len < 4 || len > maxLenFor(type)) throw new PqProtocolError("invalid message length");
-    if (!(await this.#need(1 + len))) return -1;
-    this.#body = this.#buf.subarray(this.#start + 5, this.#start + 1 + len);
-    this.#start += 1 + len;
-    return type;
+    for (;;) {
+      const type = this.tryReadMessage(maxLenFor);
+      if (type !== PQ_NEED_MORE) return type;
+      await this.waitForData();
+    }
+  }
+
+  /**
+   * Reads one typed message if it is already buffered, without waiting: the
+   * message loop's fast path (no promise when the client's next message is
+   * already here, as in a pipelined Bind/Execute/Sync).
+   *
+   * @param maxLenFor the largest allowed length word for a message type
+   * @returns the type byte; -1 at end of input; or {@link PQ_NEED_MORE}
+   * @throws {PqProtocolError} `invalid message length` when the length word is out of range
+   */
+  tryReadMessage(maxLenFor: (type: number) => number): number {
+    const avail = this.#end - this.#start;
+    if (avail >= 5) {
+      const type = this.#buf[this.#start];
+      const len = this.#int32At(this.#start + 1);
+      if (len < 4 || len > maxLenFor(type)) throw new PqProtocolError("invalid message length");
+      if (avail >= 1 + len) {
+        this.#body = this.#buf.subarray(this.#start + 5, this.#start + 1 + len);
+        this.#start += 1 + len;
+        return type;
+      }
+    }
+    if (this.#eof) return -1;
+    if (this.#paused) {
+      this.#paused = false;
+      this.#source.resume();
+    }
+    return PQ_NEED_MORE;
+  }
+
+  /**
+   * Waits until more input (or end of input) arrives; then call
+   * {@link tryReadMessage} again. One promise, no async frames: the
+   * message loop's way to sleep.
+   *
+   * @returns a promise settled by the next input event
+   */
+  waitForData(): Promise<void> {
+    return new Promise<void>((resolve) => (this.#waiter = resolve));
   }
 
   async #need(n: number): Promise<boolean> {

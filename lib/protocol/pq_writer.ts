@@ -7,7 +7,8 @@
  *
  * NOTES
  * One writer per connection, used only by the backend that owns the socket.
- * Messages are appended to `#buf` and leave the process only on `flush()`
+ * Messages are appended to `#buf` (reused: the sink consumes or copies each
+ * batch before returning) and leave the process only on `flush()`
  * (at ReadyForQuery, Flush, before a wait, or when more than
  * {@link PQ_SEND_FLUSH_THRESHOLD_BYTES} are pending), so a `SELECT 1` round
  * trip costs one socket write. The writer never blocks: `flush()` returns a
@@ -28,7 +29,12 @@ export const PQ_SEND_BUFFER_INITIAL_BYTES = 8192;
 /** An output buffer grown past this by one big message is given back after the flush. */
 export const PQ_SEND_BUFFER_KEEP_BYTES = 1 << 20;
 
-/** Takes a batch of output bytes; the writer never touches them again. May return a promise for back pressure. */
+/**
+ * Takes a batch of output bytes: a view of the writer's buffer, valid only
+ * until the sink returns, so the sink sends or copies them at once (the
+ * buffer is reused for the next messages: no allocation per flush). May
+ * return a promise for back pressure.
+ */
 export type PqSink = (bytes: Uint8Array) => void | Promise<void>;
 
 /** Fields of an ErrorResponse/NoticeResponse, by PostgreSQL's one-letter codes. */
@@ -67,13 +73,15 @@ export interface PqFieldDescription {
 }
 
 const _encoder = new TextEncoder();
+/** Encoded RowDescription messages by their fields array (entries go with the arrays). */
+const _rowDescriptions = new WeakMap<readonly PqFieldDescription[], Uint8Array>();
 
 /**
  * The backend side of the wire: message builders over one output buffer.
  *
  * @example
  * ```ts
- * const w = new PqWriter((b) => { socket.write(b); });
+ * const w = new PqWriter((b) => pqSocket.write(b));
  * w.commandComplete("SELECT 1");
  * w.readyForQuery("I");
  * await w.flush();
@@ -104,7 +112,7 @@ export class PqWriter {
   flush(): void | Promise<void> {
     assert(this.#msgStart < 0, "no message is open at flush");
     if (this.#len === 0) return;
-    const out = this.#buf.slice(0, this.#len);
+    const out = this.#buf.subarray(0, this.#len);
     this.#len = 0;
     if (this.#buf.length > PQ_SEND_BUFFER_KEEP_BYTES) {
       this.#buf = new Uint8Array(PQ_SEND_BUFFER_INITIAL_BYTES);
@@ -251,8 +259,20 @@ export class PqWriter {
     this.endMessage();
   }
 
-  /** RowDescription ('T'). */
+  /**
+   * RowDescription ('T'). The encoded message is remembered per `fields`
+   * array (the session passes one immutable array per cached plan), so a
+   * repeated statement copies bytes instead of encoding names again.
+   */
   rowDescription(fields: readonly PqFieldDescription[]): void {
+    const cached = _rowDescriptions.get(fields);
+    if (cached !== undefined) return this.bytes(cached);
+    const start = this.#len;
+    this.#rowDescription(fields);
+    _rowDescriptions.set(fields, this.#buf.slice(start, this.#len));
+  }
+
+  #rowDescription(fields: readonly PqFieldDescription[]): void {
     this.beginMessage(0x54);
     this.int16(fields.length);
     for (const f of fields) {

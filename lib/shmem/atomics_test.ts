@@ -1,26 +1,17 @@
-import { afterEach, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import {
   atomicCompareExchange64,
   atomicFetchAdd64,
   atomicMonotonicAdvance64,
   atomicRead64,
   atomicWrite64,
-  type ShmemSegment,
-  unlinkShmemSegment,
 } from "./mod.ts";
-import { createTestSegment } from "./testdata/worker_process.ts";
+import { testSegmentScope } from "./testdata/test_segment.ts";
 
-let seg: ShmemSegment | undefined;
-afterEach(() => {
-  if (seg !== undefined) {
-    unlinkShmemSegment(seg.name);
-    seg.detach();
-    seg = undefined;
-  }
-});
+const scope = testSegmentScope();
 
 test("64-bit atomics hold LSN-sized values and advance monotonically", () => {
-  seg = createTestSegment();
+  const seg = scope.create();
   const at = seg.region("test scratch").offset + 512;
   const lsn = 0x1_0000_0000_0028n;
   atomicWrite64(seg, at, lsn);
@@ -29,5 +20,5 @@ test("64-bit atomics hold LSN-sized values and advance monotonically", () => {
   expect(atomicCompareExchange64(seg, at, 0n, 1n)).toBe(lsn + 8n); // not exchanged
   expect(atomicMonotonicAdvance64(seg, at, lsn)).toBe(lsn + 8n); // never goes back
   expect(atomicMonotonicAdvance64(seg, at, lsn + 100n)).toBe(lsn + 100n);
-  expect(() => atomicRead64(seg!, at + 4)).toThrow(RangeError);
+  expect(() => atomicRead64(seg, at + 4)).toThrow(RangeError);
 });

@@ -1,47 +1,24 @@
-import { afterEach, expect, test } from "vitest";
-import {
-  procArrayFindPid,
-  procArraySnapshot,
-  resetShmemSegment,
-  type ShmemSegment,
-  unlinkShmemSegment,
-} from "./mod.ts";
+import { expect, test } from "vitest";
+import { procArrayFindPid, procArraySnapshot, resetShmemSegment } from "./mod.ts";
 import { Scratch, SCRATCH_REGION } from "./testdata/scratch.ts";
-import {
-  createTestSegment,
-  killAll,
-  spawnWorker,
-  startWorkers,
-  type WorkerProcess,
-} from "./testdata/worker_process.ts";
+import { startWorkers } from "./testdata/worker_process.ts";
 import { GucSettings } from "../config/mod.ts";
 import { lwlockInitialize, lwlockTrancheId, SHMEM_REGIONS } from "./mod.ts";
+import { testSegmentScope } from "./testdata/test_segment.ts";
+
+const scope = testSegmentScope();
 
 const TIMEOUT_MS = 120_000;
-let seg: ShmemSegment | undefined;
-let workers: WorkerProcess[] = [];
-
-afterEach(async () => {
-  await killAll(workers);
-  workers = [];
-  if (seg !== undefined) {
-    unlinkShmemSegment(seg.name);
-    seg.detach();
-    seg = undefined;
-  }
-});
 
 test("a process SIGKILLed while holding an LWLock is handled by a crash reset: new generation, no hang", async () => {
-  seg = createTestSegment();
+  let seg = scope.create();
   const name = seg.name;
   expect(seg.generation).toBe(1);
 
   // A holder takes the lock; a second process queues behind it.
-  const holder = spawnWorker([name, "hold-lwlock"]);
-  workers.push(holder);
+  const holder = scope.spawn([name, "hold-lwlock"]);
   await holder.line(/^holding/);
-  const waiter = spawnWorker([name, "wait-lwlock"]);
-  workers.push(waiter);
+  const waiter = scope.spawn([name, "wait-lwlock"]);
   await waiter.line(/^waiting/);
   for (let i = 0; i < 600; i++) {
     if (procArraySnapshot(seg).find((r) => r.pid === waiter.pid)?.waitEventType === "LWLock") break;
@@ -69,18 +46,17 @@ test("a process SIGKILLed while holding an LWLock is handled by a crash reset: n
     10,
     "command line",
   );
-  seg = resetShmemSegment(seg, settings, {
+  seg = scope.adopt(resetShmemSegment(seg, settings, {
     regions: [...SHMEM_REGIONS, SCRATCH_REGION],
     initialize: (s) => lwlockInitialize(s, s.region("test scratch").offset, lwlockTrancheId("BufferContent")),
-  });
+  }));
   expect(seg.name).toBe(name);
   expect(seg.generation).toBe(2);
   expect(seg.state).toBe("ready");
   expect(procArraySnapshot(seg)).toEqual([]);
 
   // New workers proceed: the lock is free and slots are available.
-  const fresh = [spawnWorker([name, "lwlock-exclusive", 1000]), spawnWorker([name, "lwlock-exclusive", 1000])];
-  workers.push(...fresh);
+  const fresh = [scope.spawn([name, "lwlock-exclusive", 1000]), scope.spawn([name, "lwlock-exclusive", 1000])];
   await Promise.all(fresh.map((w) => w.line(/^ready$/)));
   startWorkers(seg);
   await Promise.all(fresh.map((w) => w.line(/"done"/, TIMEOUT_MS)));
@@ -89,11 +65,10 @@ test("a process SIGKILLed while holding an LWLock is handled by a crash reset: n
 }, TIMEOUT_MS);
 
 test("a process spinning on a spinlock whose holder died exits when the crash reset discards the segment", async () => {
-  seg = createTestSegment();
+  const seg = scope.create();
   const lock = seg.region("test scratch").offset + Scratch.spinlock;
   seg.i32[lock >> 2] = 4242; // taken by a process that died holding it
-  const spinner = spawnWorker([seg.name, "wait-spinlock"]);
-  workers.push(spinner);
+  const spinner = scope.spawn([seg.name, "wait-spinlock"]);
   await spinner.line(/^waiting/);
   await new Promise((r) => setTimeout(r, 100)); // let it reach the sleeping back-off
   seg.setState("discarded");

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { AssertionError } from "../common/assert.ts";
 import {
   lwlockAcquire,
@@ -11,37 +11,19 @@ import {
   lwlockTrancheName,
   mainLWLock,
   procArrayClaimSlot,
-  procArrayReleaseSlot,
   procArraySnapshot,
   type ShmemSegment,
-  unlinkShmemSegment,
 } from "./mod.ts";
 import { Scratch } from "./testdata/scratch.ts";
-import {
-  createTestSegment,
-  killAll,
-  spawnWorker,
-  startWorkers,
-  type WorkerProcess,
-} from "./testdata/worker_process.ts";
+import { startWorkers } from "./testdata/worker_process.ts";
+import { testSegmentScope } from "./testdata/test_segment.ts";
+
+const scope = testSegmentScope();
 
 const MULTI_PROCESS_TIMEOUT_MS = 120_000;
-let seg: ShmemSegment | undefined;
-let workers: WorkerProcess[] = [];
-
-afterEach(async () => {
-  await killAll(workers);
-  workers = [];
-  if (seg !== undefined) {
-    if (seg.local.procNo >= 0) procArrayReleaseSlot(seg);
-    unlinkShmemSegment(seg.name);
-    seg.detach();
-    seg = undefined;
-  }
-});
 
 function claimed(): ShmemSegment {
-  seg = createTestSegment();
+  const seg = scope.create();
   procArrayClaimSlot(seg, "client backend");
   return seg;
 }
@@ -100,16 +82,16 @@ describe("lwlock in one process", () => {
   });
 
   test("taking an LWLock without a process-array slot is an assertion failure", () => {
-    seg = createTestSegment();
-    expect(() => lwlockAcquire(seg!, mainLWLock(seg!, "ProcArrayLock"), "shared")).toThrow(AssertionError);
+    const seg = scope.create();
+    expect(() => lwlockAcquire(seg, mainLWLock(seg, "ProcArrayLock"), "shared")).toThrow(AssertionError);
   });
 });
 
 describe("lwlock across processes", () => {
   test("4 processes x 200,000 exclusive acquisitions update an unprotected counter exactly", async () => {
-    seg = createTestSegment();
+    const seg = scope.create();
     const count = 200_000;
-    workers = Array.from({ length: 4 }, () => spawnWorker([seg!.name, "lwlock-exclusive", count]));
+    const workers = Array.from({ length: 4 }, () => scope.spawn([seg.name, "lwlock-exclusive", count]));
     await Promise.all(workers.map((w) => w.line(/^ready$/)));
     startWorkers(seg);
     const results = await Promise.all(workers.map((w) => w.line(/"done"/, MULTI_PROCESS_TIMEOUT_MS)));
@@ -121,13 +103,13 @@ describe("lwlock across processes", () => {
   }, MULTI_PROCESS_TIMEOUT_MS);
 
   test("shared-mode readers never see a writer's half-done update", async () => {
-    seg = createTestSegment();
+    const seg = scope.create();
     const count = 50_000;
-    workers = [
-      spawnWorker([seg.name, "lwlock-writer", count]),
-      spawnWorker([seg.name, "lwlock-writer", count]),
-      spawnWorker([seg.name, "lwlock-reader", count]),
-      spawnWorker([seg.name, "lwlock-reader", count]),
+    const workers = [
+      scope.spawn([seg.name, "lwlock-writer", count]),
+      scope.spawn([seg.name, "lwlock-writer", count]),
+      scope.spawn([seg.name, "lwlock-reader", count]),
+      scope.spawn([seg.name, "lwlock-reader", count]),
     ];
     await Promise.all(workers.map((w) => w.line(/^ready$/)));
     startWorkers(seg);
@@ -140,12 +122,11 @@ describe("lwlock across processes", () => {
   }, MULTI_PROCESS_TIMEOUT_MS);
 
   test("a process waiting for an LWLock shows wait event LWLock/<tranche> until the holder releases", async () => {
-    seg = createTestSegment();
+    const seg = scope.create();
     procArrayClaimSlot(seg, "client backend");
     const lock = seg.region("test scratch").offset + Scratch.lwlock;
     lwlockAcquire(seg, lock, "exclusive");
-    const waiter = spawnWorker([seg.name, "wait-lwlock"]);
-    workers = [waiter];
+    const waiter = scope.spawn([seg.name, "wait-lwlock"]);
     await waiter.line(/^waiting/);
     let row;
     for (let i = 0; i < 600 && row?.waitEvent !== "BufferContent"; i++) {
@@ -160,12 +141,11 @@ describe("lwlock across processes", () => {
   }, MULTI_PROCESS_TIMEOUT_MS);
 
   test("lwlockAcquireOrWait() waits for a held lock to be free and returns without taking it", async () => {
-    seg = createTestSegment();
+    const seg = scope.create();
     procArrayClaimSlot(seg, "client backend");
     const lock = seg.region("test scratch").offset + Scratch.lwlock;
     lwlockAcquire(seg, lock, "exclusive");
-    const waiters = [spawnWorker([seg.name, "acquire-or-wait"]), spawnWorker([seg.name, "acquire-or-wait"])];
-    workers = waiters;
+    const waiters = [scope.spawn([seg.name, "acquire-or-wait"]), scope.spawn([seg.name, "acquire-or-wait"])];
     await Promise.all(waiters.map((w) => w.line(/^waiting/)));
     for (let i = 0; i < 600; i++) {
       const rows = procArraySnapshot(seg).filter((r) => waiters.some((w) => w.pid === r.pid));

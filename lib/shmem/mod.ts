@@ -3,7 +3,7 @@
  * latches, futex waits, the process array, wait events, statistics counters
  * and postmaster signals. See README.md for the invariants and call sequences.
  *
- * Requires `--allow-ffi` (and `--allow-read` on /proc for stale-segment checks).
+ * Requires `--allow-ffi`.
  *
  * @module
  */
@@ -98,12 +98,17 @@ export {
   procArrayAuxProcNo,
   procArrayCheckCancelKey,
   procArrayClaimSlot,
+  procArrayDelayChkptEnd,
+  procArrayDelayChkptStart,
+  procArrayDelayingChkpt,
   procArrayFindPid,
   procArrayHaveFreeSlots,
+  procArrayMaxConnections,
   procArrayReleaseSlot,
   procArraySetXid,
   procArraySetXmin,
   procArraySnapshot,
+  procArrayStillDelayingChkpt,
   procArrayXids,
   type ProcSlotClaim,
   type ProcSlotSnapshot,
@@ -118,10 +123,13 @@ export {
   type WaitEventType,
 } from "./wait_event.ts";
 export {
+  type DatabaseStats,
   pgstatCountCheckpointer,
   pgstatCountIo,
   pgstatCountWal,
   pgstatCountXact,
+  pgstatReportCheckpoint,
+  pgstatReportChecksumFailure,
   pgstatResetShared,
   pgstatSnapshot,
   type StatsSnapshot,
@@ -131,6 +139,7 @@ export {
   type CheckpointerCounter,
   DATABASE_COUNTERS,
   DATABASE_STATS_MAX,
+  type DatabaseCounter,
   IO_COUNTERS,
   type IoCounter,
   STATS_RESET_TARGETS,

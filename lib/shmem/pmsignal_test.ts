@@ -1,24 +1,11 @@
-import { afterEach, expect, test } from "vitest";
-import {
-  attachShmemSegment,
-  checkPostmasterSignal,
-  sendPostmasterSignal,
-  type ShmemSegment,
-  unlinkShmemSegment,
-} from "./mod.ts";
-import { createTestSegment } from "./testdata/worker_process.ts";
+import { expect, test } from "vitest";
+import { attachShmemSegment, checkPostmasterSignal, sendPostmasterSignal } from "./mod.ts";
+import { testSegmentScope } from "./testdata/test_segment.ts";
 
-let seg: ShmemSegment | undefined;
-afterEach(() => {
-  if (seg !== undefined) {
-    unlinkShmemSegment(seg.name);
-    seg.detach();
-    seg = undefined;
-  }
-});
+const scope = testSegmentScope();
 
 test("sendPostmasterSignal() sets the reason's flag and sends SIGUSR1; checkPostmasterSignal() tests and clears it", async () => {
-  seg = createTestSegment(); // this process is the "postmaster"
+  const seg = scope.create(); // this process is the "postmaster"
   let signalled = 0;
   const listener = () => signalled++;
   Deno.addSignalListener("SIGUSR1", listener);

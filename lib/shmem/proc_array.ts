@@ -310,6 +310,64 @@ export function procArraySetXmin(seg: ShmemSegment, xmin: number): void {
 }
 
 /**
+ * Marks this process as in the window between inserting a commit record and
+ * setting the commit status (PostgreSQL's `MyProc->delayChkptFlags |=
+ * DELAY_CHKPT_START`): a checkpoint whose redo point falls after the record
+ * must not finish before the status is set, or a crash could lose the
+ * commit. Pair with {@link procArrayDelayChkptEnd} in a `finally`.
+ *
+ * @param seg the segment; this process holds a slot
+ */
+export function procArrayDelayChkptStart(seg: ShmemSegment): void {
+  const before = Atomics.add(seg.i32, (_mySlot(seg) + ProcSlotOffset.delayChkpt) >> 2, 1);
+  assert((before & 1) === 0, "a commit does not delay checkpoints twice");
+}
+
+/**
+ * Ends the window of {@link procArrayDelayChkptStart}.
+ *
+ * @param seg the segment; this process holds a slot
+ */
+export function procArrayDelayChkptEnd(seg: ShmemSegment): void {
+  const before = Atomics.add(seg.i32, (_mySlot(seg) + ProcSlotOffset.delayChkpt) >> 2, 1);
+  assert((before & 1) === 1, "a commit delaying checkpoints ends its delay once");
+}
+
+/**
+ * The processes delaying a checkpoint now (GetVirtualXIDsDelayingChkpt):
+ * each slot's delay counter while it is odd. The counter grows by one at each
+ * start and end, so a later commit of the same process is told apart.
+ *
+ * @param seg the segment
+ * @returns counter value by slot number
+ */
+export function procArrayDelayingChkpt(seg: ShmemSegment): ReadonlyMap<number, number> {
+  const delaying = new Map<number, number>();
+  const { slotCount } = procArrayGeometry(seg);
+  for (let procNo = 0; procNo < slotCount; procNo++) {
+    const v = Atomics.load(seg.i32, (procSlotOffset(seg, procNo) + ProcSlotOffset.delayChkpt) >> 2);
+    if ((v & 1) === 1) delaying.set(procNo, v);
+  }
+  return delaying;
+}
+
+/**
+ * Whether any of the commits seen by {@link procArrayDelayingChkpt} is still
+ * in its window (HaveVirtualXIDsDelayingChkpt); commits that started since
+ * do not count (their records come after the checkpoint's redo point).
+ *
+ * @param seg the segment
+ * @param delaying what procArrayDelayingChkpt returned
+ * @returns true while one of them has not ended
+ */
+export function procArrayStillDelayingChkpt(seg: ShmemSegment, delaying: ReadonlyMap<number, number>): boolean {
+  for (const [procNo, v] of delaying) {
+    if (Atomics.load(seg.i32, (procSlotOffset(seg, procNo) + ProcSlotOffset.delayChkpt) >> 2) === v) return true;
+  }
+  return false;
+}
+
+/**
  * Reads a slot's xid and xmin (for snapshots; take ProcArrayLock around a scan).
  *
  * @param seg the segment
@@ -395,6 +453,18 @@ export function procArrayHaveFreeSlots(seg: ShmemSegment, n: number): boolean {
   return free >= n;
 }
 
+/**
+ * `max_connections` of the postmaster that created the segment, from the
+ * process array's region header (what `top` shows as the connection limit;
+ * a reader with other settings gets the server's). Works read-only.
+ *
+ * @param seg the segment
+ * @returns max_connections
+ */
+export function procArrayMaxConnections(seg: ShmemSegment): number {
+  return seg.i32[(seg.region("process array").offset + ProcArrayHeaderOffset.maxConnections) >> 2];
+}
+
 function _mySlot(seg: ShmemSegment): number {
   assert(seg.local.procNo >= 0, "process holds a process-array slot");
   return procSlotOffset(seg, seg.local.procNo);
@@ -429,13 +499,11 @@ function _clearActivity(seg: ShmemSegment, slot: number): void {
 }
 
 function _putString(seg: ShmemSegment, at: number, fieldBytes: number, s: string): number {
-  const max = fieldBytes - 1;
-  const bytes = _encoder.encode(s);
-  let n = Math.min(bytes.length, max);
-  while (n > 0 && n < bytes.length && (bytes[n] & 0xc0) === 0x80) n--; // never split a character
-  seg.u8.set(bytes.subarray(0, n), at);
-  seg.u8[at + n] = 0;
-  return n;
+  // encodeInto writes whole characters only (never splits one), straight into the segment: no allocation
+  // on this per-statement path (pgstat_report_activity).
+  const { written } = _encoder.encodeInto(s, seg.u8.subarray(at, at + fieldBytes - 1));
+  seg.u8[at + written] = 0;
+  return written;
 }
 
 function _getString(seg: ShmemSegment, at: number, fieldBytes: number): string {

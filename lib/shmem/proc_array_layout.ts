@@ -54,6 +54,7 @@ export const ProcSlotOffset = {
   waitEventInfo: 28, // class << 24 | event id, 0 = not waiting
   xid: 32, // u32 top-level transaction id, 0 = none
   xmin: 36, // u32 snapshot xmin, 0 = none
+  delayChkpt: 40, // odd while a commit is between its WAL record and its commit status (DELAY_CHKPT_START)
   // Cache lines 1-6: owner-written under the change counter.
   changeCount: 64,
   backendType: 68, // BACKEND_TYPES index + 1

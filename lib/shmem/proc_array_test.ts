@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { AssertionError } from "../common/assert.ts";
 import { SqlError } from "../common/errors.ts";
 import {
@@ -13,37 +13,24 @@ import {
   procArrayAuxProcNo,
   procArrayCheckCancelKey,
   procArrayClaimSlot,
+  procArrayDelayChkptEnd,
+  procArrayDelayChkptStart,
+  procArrayDelayingChkpt,
   procArrayFindPid,
   procArrayHaveFreeSlots,
   procArrayReleaseSlot,
   procArraySetXid,
   procArraySetXmin,
   procArraySnapshot,
+  procArrayStillDelayingChkpt,
   type ShmemSegment,
-  unlinkShmemSegment,
   waitEventInfo,
 } from "./mod.ts";
 import { procArrayGeometry, ProcSlotOffset, procSlotOffset } from "./proc_array_layout.ts";
-import {
-  createTestSegment,
-  killAll,
-  spawnWorker,
-  startWorkers,
-  type WorkerProcess,
-} from "./testdata/worker_process.ts";
+import { startWorkers } from "./testdata/worker_process.ts";
+import { testSegmentScope } from "./testdata/test_segment.ts";
 
-let seg: ShmemSegment | undefined;
-let workers: WorkerProcess[] = [];
-
-afterEach(async () => {
-  await killAll(workers);
-  workers = [];
-  if (seg !== undefined) {
-    unlinkShmemSegment(seg.name);
-    seg.detach();
-    seg = undefined;
-  }
-});
+const scope = testSegmentScope();
 
 /** Claims a slot of `type` as if from another process (another pid in the claim word). */
 function occupy(s: ShmemSegment, procNo: number, pid: number): void {
@@ -52,14 +39,14 @@ function occupy(s: ShmemSegment, procNo: number, pid: number): void {
 
 describe("procArrayClaimSlot()", () => {
   test("sizes the array as max_connections + autovacuum_max_workers + 5 auxiliary slots", () => {
-    seg = createTestSegment({ max_connections: 7, autovacuum_max_workers: 2 });
+    const seg = scope.create({ max_connections: 7, autovacuum_max_workers: 2 });
     expect(procArrayGeometry(seg).slotCount).toBe(7 + 2 + 5);
     expect(procArrayAuxProcNo(seg, "startup")).toBe(9);
     expect(procArrayAuxProcNo(seg, "autovacuum launcher")).toBe(13);
   });
 
   test("client backends get the lowest free client slot and a cancel key", () => {
-    seg = createTestSegment({ max_connections: 3 });
+    const seg = scope.create({ max_connections: 3 });
     occupy(seg, 0, 999_999);
     const claim = procArrayClaimSlot(seg, "client backend");
     expect(claim.procNo).toBe(1);
@@ -72,7 +59,7 @@ describe("procArrayClaimSlot()", () => {
   });
 
   test("a full set of client slots gives FATAL 53300 `sorry, too many clients already`", () => {
-    seg = createTestSegment({ max_connections: 2 });
+    const seg = scope.create({ max_connections: 2 });
     occupy(seg, 0, 999_998);
     occupy(seg, 1, 999_999);
     expect(procArrayHaveFreeSlots(seg, 1)).toBe(false);
@@ -91,15 +78,15 @@ describe("procArrayClaimSlot()", () => {
   });
 
   test("each auxiliary process has one fixed slot; a second one is an assertion failure", () => {
-    seg = createTestSegment();
+    const seg = scope.create();
     const procNo = procArrayAuxProcNo(seg, "checkpointer");
     occupy(seg, procNo, 999_999);
-    expect(() => procArrayClaimSlot(seg!, "checkpointer")).toThrow(AssertionError);
+    expect(() => procArrayClaimSlot(seg, "checkpointer")).toThrow(AssertionError);
     expect(procArrayClaimSlot(seg, "walwriter").procNo).toBe(procArrayAuxProcNo(seg, "walwriter"));
   });
 
   test("procArrayReleaseSlot() releases held LWLocks and frees the slot for reuse", () => {
-    seg = createTestSegment();
+    const seg = scope.create();
     const { procNo } = procArrayClaimSlot(seg, "client backend");
     lwlockAcquire(seg, mainLWLock(seg, "ProcArrayLock"), "exclusive");
     procArrayReleaseSlot(seg);
@@ -112,7 +99,7 @@ describe("procArrayClaimSlot()", () => {
 
 describe("procArraySnapshot()", () => {
   test("shows what pg_stat_activity shows for a session", () => {
-    seg = createTestSegment();
+    const seg = scope.create();
     procArrayClaimSlot(seg, "client backend");
     pgstatBestart(seg, {
       databaseOid: 5,
@@ -161,7 +148,7 @@ describe("procArraySnapshot()", () => {
   });
 
   test("auxiliary processes have no state, database or client; Unix-socket clients show port -1", () => {
-    seg = createTestSegment();
+    const seg = scope.create();
     procArrayClaimSlot(seg, "checkpointer");
     expect(procArraySnapshot(seg)[0]).toMatchObject({
       backendType: "checkpointer",
@@ -187,7 +174,7 @@ describe("procArraySnapshot()", () => {
   });
 
   test("truncates a long query to track_activity_query_size - 1 bytes without splitting a character", () => {
-    seg = createTestSegment({ track_activity_query_size: 100 });
+    const seg = scope.create({ track_activity_query_size: 100 });
     procArrayClaimSlot(seg, "client backend");
     const query = "select '" + "é".repeat(100) + "'";
     pgstatReportActivity(seg, "active", query);
@@ -198,10 +185,9 @@ describe("procArraySnapshot()", () => {
   });
 
   test("readers never see a half-written slot while its owner rewrites it in another process", async () => {
-    seg = createTestSegment();
+    const seg = scope.create();
     const count = 300_000;
-    const writer = spawnWorker([seg.name, "activity-writer", count]);
-    workers = [writer];
+    const writer = scope.spawn([seg.name, "activity-writer", count]);
     await writer.line(/^ready$/);
     startWorkers(seg);
     let checked = 0;
@@ -224,4 +210,20 @@ describe("procArraySnapshot()", () => {
     expect(checked).toBeGreaterThan(100);
     expect((await writer.status).code).toBe(0);
   }, 120_000);
+
+  test("procArrayDelayingChkpt() sees commits in their window; a later window of the same process does not count", () => {
+    const seg = scope.create();
+    procArrayClaimSlot(seg, "client backend");
+    expect(procArrayDelayingChkpt(seg).size).toBe(0);
+    procArrayDelayChkptStart(seg);
+    const delaying = procArrayDelayingChkpt(seg);
+    expect([...delaying.keys()]).toEqual([seg.local.procNo]);
+    expect(procArrayStillDelayingChkpt(seg, delaying)).toBe(true);
+    procArrayDelayChkptEnd(seg);
+    expect(procArrayStillDelayingChkpt(seg, delaying)).toBe(false);
+    procArrayDelayChkptStart(seg); // a new commit, after the checkpoint looked
+    expect(procArrayStillDelayingChkpt(seg, delaying)).toBe(false);
+    procArrayDelayChkptEnd(seg);
+    expect(() => procArrayDelayChkptEnd(seg)).toThrow(AssertionError);
+  });
 });

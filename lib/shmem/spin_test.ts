@@ -1,39 +1,16 @@
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { AssertionError } from "../common/assert.ts";
-import {
-  type ShmemSegment,
-  spinLockAcquire,
-  spinLockFree,
-  spinLockRelease,
-  StuckSpinlockError,
-  unlinkShmemSegment,
-} from "./mod.ts";
+import { spinLockAcquire, spinLockFree, spinLockRelease, StuckSpinlockError } from "./mod.ts";
 import { _sLock } from "./spin.ts";
 import { Scratch } from "./testdata/scratch.ts";
-import {
-  createTestSegment,
-  killAll,
-  spawnWorker,
-  startWorkers,
-  type WorkerProcess,
-} from "./testdata/worker_process.ts";
+import { startWorkers } from "./testdata/worker_process.ts";
+import { testSegmentScope } from "./testdata/test_segment.ts";
 
-let seg: ShmemSegment | undefined;
-let workers: WorkerProcess[] = [];
-
-afterEach(async () => {
-  await killAll(workers);
-  workers = [];
-  if (seg !== undefined) {
-    unlinkShmemSegment(seg.name);
-    seg.detach();
-    seg = undefined;
-  }
-});
+const scope = testSegmentScope();
 
 describe("spinlocks", () => {
   test("spinLockAcquire() takes a free lock and spinLockRelease() frees it", () => {
-    seg = createTestSegment();
+    const seg = scope.create();
     const lock = seg.region("test scratch").offset + Scratch.spinlock;
     expect(spinLockFree(seg, lock)).toBe(true);
     spinLockAcquire(seg, lock);
@@ -44,12 +21,12 @@ describe("spinlocks", () => {
   });
 
   test("releasing a spinlock that is not held is an assertion failure", () => {
-    seg = createTestSegment();
-    expect(() => spinLockRelease(seg!, seg!.region("test scratch").offset + Scratch.spinlock)).toThrow(AssertionError);
+    const seg = scope.create();
+    expect(() => spinLockRelease(seg, seg.region("test scratch").offset + Scratch.spinlock)).toThrow(AssertionError);
   });
 
   test("a lock that is never released ends in `stuck spinlock detected` instead of a hang", () => {
-    seg = createTestSegment();
+    const seg = scope.create();
     const lock = seg.region("test scratch").offset + Scratch.spinlock;
     seg.i32[lock >> 2] = 4242; // held by a process that will never release it
     let err: unknown;
@@ -64,9 +41,9 @@ describe("spinlocks", () => {
   });
 
   test("4 processes x 200,000 spinlock acquisitions update an unprotected counter exactly", async () => {
-    seg = createTestSegment();
+    const seg = scope.create();
     const count = 200_000;
-    workers = Array.from({ length: 4 }, () => spawnWorker([seg!.name, "spinlock", count]));
+    const workers = Array.from({ length: 4 }, () => scope.spawn([seg.name, "spinlock", count]));
     await Promise.all(workers.map((w) => w.line(/^ready$/)));
     startWorkers(seg);
     await Promise.all(workers.map((w) => w.line(/"done"/, 120_000)));

@@ -8,17 +8,19 @@
  * NOTES
  * POSIX segments have no attach count, so "in use" means: some process
  * maps `/dev/shm/<name>` (also under its " (deleted)" name after an
- * unlink), found by scanning /proc/<pid>/maps. Only processes whose maps
- * this user may read are seen, which covers every process of a cluster we
- * own. A segment still in use stops the start with PostgreSQL's FATAL
- * `pre-existing shared memory block … is still in use` and its hint; one
- * nobody maps (its postmaster and children died) is unlinked.
- * Requires `--allow-read` on /proc and `--allow-ffi`.
+ * unlink), found by scanning /proc/<pid>/maps (through lib/ffi/procfs.ts:
+ * Deno refuses /proc paths to anything short of `--allow-all`). Only
+ * processes whose maps this user may read are seen, which covers every
+ * process of a cluster we own. A segment still in use stops the start with
+ * PostgreSQL's FATAL `pre-existing shared memory block … is still in use`
+ * and its hint; one nobody maps (its postmaster and children died) is
+ * unlinked. Requires `--allow-ffi`.
  *
  * @module
  */
 
 import { SqlError, SqlState } from "../common/errors.ts";
+import { listProcPids, readProcMaps } from "../ffi/procfs.ts";
 import { unlinkShmemSegment } from "./segment.ts";
 
 /**
@@ -30,19 +32,11 @@ import { unlinkShmemSegment } from "./segment.ts";
 export function shmemSegmentUsers(name: string): number[] {
   const path = `/dev/shm/${name.replace(/^\//, "")}`;
   const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    let maps: string;
-    try {
-      maps = Deno.readTextFileSync(`/proc/${entry.name}/maps`);
-    } catch {
-      continue; // exited meanwhile, or not ours to read
-    }
-    if (maps.split("\n").some((l) => l.endsWith(` ${path}`) || l.endsWith(` ${path} (deleted)`))) {
-      pids.push(Number(entry.name));
-    }
+  for (const pid of listProcPids()) {
+    // undefined: exited meanwhile, or not ours to read.
+    if (readProcMaps(pid)?.some((m) => m.pathname === path)) pids.push(pid);
   }
-  return pids.sort((a, b) => a - b);
+  return pids;
 }
 
 /**

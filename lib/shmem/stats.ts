@@ -27,8 +27,10 @@ import type { ShmemSegment } from "./segment.ts";
 import {
   CHECKPOINTER_COUNTERS,
   type CheckpointerCounter,
+  DATABASE_CHECKSUM_LAST_FAILURE_OFFSET,
   DATABASE_COUNTERS,
   DATABASE_STATS_MAX,
+  type DatabaseCounter,
   IO_COUNTERS,
   type IoCounter,
   STATS_RESET_TARGETS,
@@ -51,11 +53,18 @@ export interface StatsSnapshot {
   readonly xact: Record<BackendType, Record<XactCounter, number>>;
   /** pg_stat_bgwriter (times in µs). */
   readonly checkpointer: Record<CheckpointerCounter, number>;
+  /** The last completed checkpoint's start and end (epoch ms); null when none completed since the segment was made. */
+  readonly lastCheckpoint: { readonly startMs: number; readonly endMs: number } | null;
   /** pg_stat_database's counters, for databases with a row. */
-  readonly databases: readonly ({ oid: number } & Record<(typeof DATABASE_COUNTERS)[number], number>)[];
+  readonly databases: readonly DatabaseStats[];
   /** When each group was last reset (epoch ms): `stats_reset`. */
   readonly resetAtMs: Record<StatsResetTarget, number>;
 }
+
+/** One database's counters (pg_stat_database). */
+export type DatabaseStats =
+  & { readonly oid: number; readonly checksumLastFailureMs: number | null }
+  & Readonly<Record<DatabaseCounter, number>>;
 
 /**
  * Sets the reset times (segment creation).
@@ -67,6 +76,13 @@ export function statsShmemInit(seg: ShmemSegment): void {
   const now = Date.now();
   STATS_RESET_TARGETS.forEach((_, i) => (seg.f64[(base + StatsOffset.resetAtMs + i * 8) >> 3] = now));
 }
+
+/**
+ * The database table's key for shared relations (database 0): oid 0 marks a
+ * free row, so shared relations use the largest oid instead (never a real
+ * database's: oids are 32-bit).
+ */
+const _SHARED_DATABASE_ROW_OID = 2 ** 32;
 
 function _myRow(seg: ShmemSegment, group: number): number {
   const type = seg.local.backendType;
@@ -80,16 +96,17 @@ function _add(seg: ShmemSegment, offset: number, n: number): void {
 
 /**
  * Counts buffer I/O of this process's backend type, and for `hits`/`reads`
- * also the database's `blks_hit`/`blks_read` when `databaseOid` is given.
+ * also the database's `blks_hit`/`blks_read` when `databaseOid` is given
+ * (0: a shared relation, counted in pg_stat_database's row for datid 0).
  *
  * @param seg the segment; this process holds a slot
  * @param counter which counter
  * @param n how many (default 1)
- * @param databaseOid the database, or 0 for shared relations / none
+ * @param databaseOid the relation's database, 0 for a shared relation; omitted: no database row
  */
-export function pgstatCountIo(seg: ShmemSegment, counter: IoCounter, n = 1, databaseOid = 0): void {
+export function pgstatCountIo(seg: ShmemSegment, counter: IoCounter, n = 1, databaseOid?: number): void {
   _add(seg, _myRow(seg, StatsOffset.io) + IO_COUNTERS.indexOf(counter) * 8, n);
-  if (databaseOid !== 0 && (counter === "hits" || counter === "reads")) {
+  if (databaseOid !== undefined && (counter === "hits" || counter === "reads")) {
     _countDatabase(seg, databaseOid, counter === "hits" ? "blksHit" : "blksRead", n);
   }
 }
@@ -131,18 +148,52 @@ export function pgstatCountCheckpointer(seg: ShmemSegment, counter: Checkpointer
   _add(seg, base + CHECKPOINTER_COUNTERS.indexOf(counter) * 8, Math.round(n));
 }
 
-function _countDatabase(seg: ShmemSegment, oid: number, counter: (typeof DATABASE_COUNTERS)[number], n: number): void {
+/**
+ * Byte offset of a database's row (0: shared relations), claiming a free one
+ * on first use; undefined when the table is full.
+ */
+function _databaseRow(seg: ShmemSegment, oid: number): number | undefined {
   const base = seg.region("statistics").offset + StatsOffset.databases;
-  const want = BigInt(oid);
+  const want = BigInt(oid === 0 ? _SHARED_DATABASE_ROW_OID : oid);
   for (let i = 0; i < DATABASE_STATS_MAX; i++) {
     const row = base + i * STATS_ROW_BYTES;
     const seen = Atomics.compareExchange(seg.bigInt64, row >> 3, 0n, want);
-    if (seen === 0n || seen === want) {
-      _add(seg, row + 8 + DATABASE_COUNTERS.indexOf(counter) * 8, n);
-      return;
-    }
+    if (seen === 0n || seen === want) return row;
   }
-  // Table full: this database counts only in the per-backend-type rows.
+  return undefined; // Table full: this database counts only in the per-backend-type rows.
+}
+
+function _countDatabase(seg: ShmemSegment, oid: number, counter: DatabaseCounter, n: number): void {
+  const row = _databaseRow(seg, oid);
+  if (row !== undefined) _add(seg, row + 8 + DATABASE_COUNTERS.indexOf(counter) * 8, n);
+}
+
+/**
+ * Counts a page that failed its checksum, and when (pgstat_report_checksum_failure).
+ *
+ * @param seg the segment (read-write)
+ * @param databaseOid the page's database, or 0 for a shared relation
+ */
+export function pgstatReportChecksumFailure(seg: ShmemSegment, databaseOid: number): void {
+  const row = _databaseRow(seg, databaseOid);
+  if (row === undefined) return;
+  _add(seg, row + 8 + DATABASE_COUNTERS.indexOf("checksumFailures") * 8, 1);
+  Atomics.store(seg.bigInt64, (row + DATABASE_CHECKSUM_LAST_FAILURE_OFFSET) >> 3, BigInt(Date.now()));
+}
+
+/**
+ * Records a completed checkpoint's start and end (the times pg_stat_bgwriter
+ * lacks and `checkpoint complete` logs). Two plain atomic stores: a reader
+ * may see the new start with the old end for a moment, never a torn value.
+ *
+ * @param seg the segment (read-write)
+ * @param startMs when it started (epoch ms)
+ * @param endMs when it ended (epoch ms)
+ */
+export function pgstatReportCheckpoint(seg: ShmemSegment, startMs: number, endMs: number): void {
+  const at = seg.region("statistics").offset + StatsOffset.lastCheckpoint;
+  Atomics.store(seg.bigInt64, at >> 3, BigInt(Math.round(startMs)));
+  Atomics.store(seg.bigInt64, (at + 8) >> 3, BigInt(Math.round(endMs)));
 }
 
 /**
@@ -191,12 +242,20 @@ function _perType<K extends string>(
  */
 export function pgstatSnapshot(seg: ShmemSegment): StatsSnapshot {
   const base = seg.region("statistics").offset;
-  const databases: StatsSnapshot["databases"][number][] = [];
+  const databases: DatabaseStats[] = [];
   for (let i = 0; i < DATABASE_STATS_MAX; i++) {
     const row = base + StatsOffset.databases + i * STATS_ROW_BYTES;
     const oid = Number(Atomics.load(seg.bigInt64, row >> 3));
-    if (oid !== 0) databases.push({ oid, ..._row(seg, row + 8, DATABASE_COUNTERS) });
+    if (oid === 0) continue;
+    const failureMs = Number(Atomics.load(seg.bigInt64, (row + DATABASE_CHECKSUM_LAST_FAILURE_OFFSET) >> 3));
+    databases.push({
+      oid: oid === _SHARED_DATABASE_ROW_OID ? 0 : oid,
+      checksumLastFailureMs: failureMs === 0 ? null : failureMs,
+      ..._row(seg, row + 8, DATABASE_COUNTERS),
+    });
   }
+  const lastStartMs = Number(Atomics.load(seg.bigInt64, (base + StatsOffset.lastCheckpoint) >> 3));
+  const lastEndMs = Number(Atomics.load(seg.bigInt64, (base + StatsOffset.lastCheckpoint + 8) >> 3));
   const resetAtMs = {} as Record<StatsResetTarget, number>;
   STATS_RESET_TARGETS.forEach((t, i) => (resetAtMs[t] = seg.f64[(base + StatsOffset.resetAtMs + i * 8) >> 3]));
   return {
@@ -204,6 +263,7 @@ export function pgstatSnapshot(seg: ShmemSegment): StatsSnapshot {
     wal: _perType(seg, StatsOffset.wal, WAL_COUNTERS),
     xact: _perType(seg, StatsOffset.xact, XACT_COUNTERS),
     checkpointer: _row(seg, base + StatsOffset.checkpointer, CHECKPOINTER_COUNTERS),
+    lastCheckpoint: lastEndMs === 0 ? null : { startMs: lastStartMs, endMs: lastEndMs },
     databases,
     resetAtMs,
   };

@@ -15,6 +15,7 @@
  * @module
  */
 
+import { assert } from "../common/assert.ts";
 import { BACKEND_TYPES } from "./backend_type.ts";
 
 /** Counters of buffer I/O per backend type (pg_stat_io's columns). */
@@ -67,7 +68,7 @@ export const CHECKPOINTER_COUNTERS = [
 export type CheckpointerCounter = (typeof CHECKPOINTER_COUNTERS)[number];
 
 /** Per-database counters (pg_stat_database's columns). */
-export const DATABASE_COUNTERS = ["xactCommit", "xactRollback", "blksRead", "blksHit"] as const;
+export const DATABASE_COUNTERS = ["xactCommit", "xactRollback", "blksRead", "blksHit", "checksumFailures"] as const;
 /** A per-database counter. */
 export type DatabaseCounter = (typeof DATABASE_COUNTERS)[number];
 
@@ -89,11 +90,27 @@ export const StatsOffset = {
   io: 64,
   wal: 64 + _TYPES * _ROW_BYTES,
   xact: 64 + 2 * _TYPES * _ROW_BYTES,
+  /** {@link CHECKPOINTER_COUNTERS} (two rows, room for 12 counters). */
   checkpointer: 64 + 3 * _TYPES * _ROW_BYTES,
-  /** Each entry: oid (i64) then {@link DATABASE_COUNTERS}. */
+  /**
+   * The last completed checkpoint: i64 epoch ms of its start, then of its
+   * end (0: none since the segment was created). Stored, not added; not
+   * reset by pg_stat_reset_shared (they are not pg_stat_bgwriter columns).
+   */
+  lastCheckpoint: 64 + 3 * _TYPES * _ROW_BYTES + 96,
+  /** Each entry: oid (i64), {@link DATABASE_COUNTERS}, then the last checksum failure's epoch ms (i64, 0: none). */
   databases: 64 + 3 * _TYPES * _ROW_BYTES + 2 * _ROW_BYTES,
 } as const;
+/** Offset of a database row's last-checksum-failure time (after the oid and the counters). */
+export const DATABASE_CHECKSUM_LAST_FAILURE_OFFSET = 8 + DATABASE_COUNTERS.length * 8;
 /** Bytes of one counter row (eight i64). */
 export const STATS_ROW_BYTES = _ROW_BYTES;
+assert(
+  StatsOffset.checkpointer + CHECKPOINTER_COUNTERS.length * 8 <= StatsOffset.lastCheckpoint,
+  "checkpointer counters end before the last-checkpoint times",
+);
+assert(StatsOffset.lastCheckpoint + 16 <= StatsOffset.databases, "last-checkpoint times fit the checkpointer rows");
+assert(DATABASE_CHECKSUM_LAST_FAILURE_OFFSET + 8 <= _ROW_BYTES, "a database row holds its oid, counters and time");
+
 /** Size of the statistics region in bytes. */
 export const STATS_REGION_BYTES = StatsOffset.databases + DATABASE_STATS_MAX * _ROW_BYTES;

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { AssertionError } from "../common/assert.ts";
 import {
   attachShmemSegment,
@@ -6,38 +6,22 @@ import {
   pgstatCountIo,
   pgstatCountWal,
   pgstatCountXact,
+  pgstatReportCheckpoint,
+  pgstatReportChecksumFailure,
   pgstatResetShared,
   pgstatSnapshot,
   procArrayClaimSlot,
   procArrayReleaseSlot,
-  type ShmemSegment,
-  unlinkShmemSegment,
 } from "./mod.ts";
 import { DATABASE_STATS_MAX } from "./stats_layout.ts";
-import {
-  createTestSegment,
-  killAll,
-  spawnWorker,
-  startWorkers,
-  type WorkerProcess,
-} from "./testdata/worker_process.ts";
+import { startWorkers } from "./testdata/worker_process.ts";
+import { testSegmentScope } from "./testdata/test_segment.ts";
 
-let seg: ShmemSegment | undefined;
-let workers: WorkerProcess[] = [];
-
-afterEach(async () => {
-  await killAll(workers);
-  workers = [];
-  if (seg !== undefined) {
-    unlinkShmemSegment(seg.name);
-    seg.detach();
-    seg = undefined;
-  }
-});
+const scope = testSegmentScope();
 
 describe("statistics counters", () => {
   test("count per backend type, per database and cluster-wide, and read back as plain numbers", () => {
-    seg = createTestSegment();
+    const seg = scope.create();
     procArrayClaimSlot(seg, "client backend");
     pgstatCountIo(seg, "hits", 10, 5);
     pgstatCountIo(seg, "reads", 2, 5);
@@ -57,20 +41,49 @@ describe("statistics counters", () => {
     expect(s.wal["client backend"].bytes).toBe(8192);
     expect(s.xact["client backend"]).toEqual({ commits: 2, rollbacks: 1 });
     expect(s.checkpointer).toMatchObject({ checkpointsTimed: 1, checkpointWriteTimeUs: 1500, checkpointsReq: 0 });
+    const none = { checksumFailures: 0, checksumLastFailureMs: null };
     expect(s.databases).toEqual([
-      { oid: 5, xactCommit: 1, xactRollback: 1, blksRead: 2, blksHit: 10 },
-      { oid: 6, xactCommit: 1, xactRollback: 0, blksRead: 0, blksHit: 0 },
+      { oid: 5, xactCommit: 1, xactRollback: 1, blksRead: 2, blksHit: 10, ...none },
+      { oid: 6, xactCommit: 1, xactRollback: 0, blksRead: 0, blksHit: 0, ...none },
     ]);
     expect(s.resetAtMs.bgwriter).toBeGreaterThan(0);
+    expect(s.lastCheckpoint).toBeNull();
+  });
+
+  test("shared relations count in the row of database 0; checksum failures are counted with their time", () => {
+    const seg = scope.create();
+    procArrayClaimSlot(seg, "client backend");
+    pgstatCountIo(seg, "reads", 4, 0);
+    pgstatCountIo(seg, "hits", 1); // no database given: only the backend type's row
+    const before = Date.now();
+    pgstatReportChecksumFailure(seg, 5);
+    pgstatReportChecksumFailure(seg, 5);
+    const s = pgstatSnapshot(seg);
+    expect(s.databases.find((d) => d.oid === 0)).toMatchObject({ blksRead: 4, blksHit: 0, checksumFailures: 0 });
+    const db5 = s.databases.find((d) => d.oid === 5)!;
+    expect(db5.checksumFailures).toBe(2);
+    expect(db5.checksumLastFailureMs).toBeGreaterThanOrEqual(before);
+    expect(s.io["client backend"]).toMatchObject({ reads: 4, hits: 1 });
+  });
+
+  test("pgstatReportCheckpoint() records the last checkpoint's start and end; a bgwriter reset keeps them", () => {
+    const seg = scope.create();
+    pgstatReportCheckpoint(seg, 1_000, 3_500);
+    pgstatReportCheckpoint(seg, 10_000, 12_250);
+    pgstatCountCheckpointer(seg, "checkpointsReq");
+    pgstatResetShared(seg, "bgwriter");
+    const s = pgstatSnapshot(seg);
+    expect(s.lastCheckpoint).toEqual({ startMs: 10_000, endMs: 12_250 });
+    expect(s.checkpointer.checkpointsReq).toBe(0);
   });
 
   test("a process without a slot cannot count (it has no backend type)", () => {
-    seg = createTestSegment();
-    expect(() => pgstatCountIo(seg!, "hits")).toThrow(AssertionError);
+    const seg = scope.create();
+    expect(() => pgstatCountIo(seg, "hits")).toThrow(AssertionError);
   });
 
   test("databases beyond the table still count per backend type", () => {
-    seg = createTestSegment();
+    const seg = scope.create();
     procArrayClaimSlot(seg, "client backend");
     for (let oid = 1; oid <= DATABASE_STATS_MAX + 3; oid++) pgstatCountXact(seg, true, oid);
     const s = pgstatSnapshot(seg);
@@ -79,7 +92,7 @@ describe("statistics counters", () => {
   });
 
   test("pgstatResetShared() zeroes one group and records when", () => {
-    seg = createTestSegment();
+    const seg = scope.create();
     procArrayClaimSlot(seg, "client backend");
     pgstatCountIo(seg, "hits", 3);
     pgstatCountWal(seg, "records", 3);
@@ -92,9 +105,9 @@ describe("statistics counters", () => {
   });
 
   test("concurrent processes lose no increments, and a read-only reader sees the totals", async () => {
-    seg = createTestSegment();
+    const seg = scope.create();
     const count = 50_000;
-    workers = [spawnWorker([seg.name, "count-stats", count]), spawnWorker([seg.name, "count-stats", count])];
+    const workers = [scope.spawn([seg.name, "count-stats", count]), scope.spawn([seg.name, "count-stats", count])];
     await Promise.all(workers.map((w) => w.line(/^ready$/)));
     startWorkers(seg);
     await Promise.all(workers.map((w) => w.line(/"done"/, 120_000)));
@@ -109,6 +122,8 @@ describe("statistics counters", () => {
         xactRollback: count,
         blksRead: 0,
         blksHit: 2 * count,
+        checksumFailures: 0,
+        checksumLastFailureMs: null,
       }]);
     } finally {
       reader.detach();

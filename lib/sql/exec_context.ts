@@ -8,15 +8,18 @@
  *
  * NOTES
  * The session (lib/tcop) implements this interface over the real shared
- * memory and the real process; the SQL layer never touches them directly,
- * which keeps lib/sql free of process plumbing and lets its evaluator be
- * unit-tested against PostgreSQL's results. Methods that wait (`sleep`,
- * `requestCheckpoint`) are the only asynchronous ones and check for
- * interrupts.
+ * memory and the real process; the SQL layer never touches process
+ * plumbing directly, which lets its evaluator be unit-tested against
+ * PostgreSQL's results. One exception, as PostgreSQL's pgstatfuncs.c reads
+ * shared memory itself: the cumulative-statistics views read the counters
+ * and the catalog through `ctx` (the segment and the data directory), with
+ * lock-free, read-only functions of lib/shmem and lib/catalog. Methods that
+ * wait (`sleep`, `requestCheckpoint`) check for interrupts.
  *
  * @module
  */
 
+import type { ShmemSegment } from "../shmem/mod.ts";
 import type { Timestamptz } from "./datetime.ts";
 import type { TypeIoContext } from "./types.ts";
 
@@ -61,8 +64,20 @@ export interface SqlNotice {
   readonly hint?: string;
 }
 
+/**
+ * Where the session's process lives: its data directory and its attachment
+ * of the cluster's shared memory. lib/tcop's BackendSession passes its
+ * ChildContext, which has both.
+ */
+export interface SessionProcess {
+  readonly dataDir: string;
+  readonly segment: ShmemSegment;
+}
+
 /** The session, as the SQL layer sees it. */
 export interface ExecSession {
+  /** The process: read by the statistics views and pg_stat_reset_shared() (see the module notes). */
+  readonly ctx: SessionProcess;
   /** Settings for type I/O (TimeZone, extra_float_digits, transaction start). */
   readonly io: TypeIoContext;
   /** This backend's pid. */

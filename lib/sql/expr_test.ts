@@ -6,12 +6,8 @@
  */
 import { beforeAll, describe, expect, test } from "vitest";
 import { SqlError } from "../common/errors.ts";
-import { GucSettings } from "../config/mod.ts";
-import type { BackendActivity, ExecSession, SqlNotice } from "./exec_context.ts";
-import { SessionGucs } from "./session_gucs.ts";
-import { type PlannedStatement, planQuery, sqlParserInit, type StatementEnv } from "./statement.ts";
-import { requireTypeOid, type TypeIoContext } from "./types.ts";
-import { TransactionBlock } from "./xact_block.ts";
+import { type PlannedStatement, sqlParserInit, type StatementEnv } from "./statement.ts";
+import { runStatement, testSession } from "./testdata/test_session.ts";
 
 interface Case {
   expr: string;
@@ -26,53 +22,8 @@ const CASES: Case[] = JSON.parse(Deno.readTextFileSync(new URL("./testdata/pg15_
 /** Expressions PostgreSQL accepts that denogres refuses, by design, with 0A000. */
 const NOT_SUPPORTED = new Set(["'a'::date", "array[1]", "(select 1)"]);
 
-/** A session of pure values: the evaluator's tests need no process around it. */
-function testSession(): { env: StatementEnv; notices: SqlNotice[] } {
-  const notices: SqlNotice[] = [];
-  const gucs = new SessionGucs(GucSettings.defaults(), { isSuperuser: true, userName: "postgres" });
-  const xact = new TransactionBlock((n) => notices.push(n), (c) => gucs.atEndOfTransaction(c));
-  const session: ExecSession = {
-    get io(): TypeIoContext {
-      return {
-        timeZone: String(gucs.value("TimeZone")),
-        extraFloatDigits: Number(gucs.value("extra_float_digits")),
-        nowTs: xact.startTs,
-      };
-    },
-    backendPid: 4242,
-    userName: "postgres",
-    userOid: 10,
-    isSuperuser: true,
-    databaseName: "postgres",
-    databaseOid: 5,
-    statementStartTs: 0n,
-    get transactionStartTs() {
-      return xact.startTs;
-    },
-    showSetting: (n) => gucs.show(n),
-    setSetting: (n, v, l) => gucs.set(n, v, { isLocal: l, inTransaction: xact.inTransaction }),
-    showAllSettings: () => gucs.showAll(),
-    sleep: () => Promise.resolve(),
-    checkForInterrupts: () => {},
-    listActivity: (): BackendActivity[] => [],
-    signalBackend: () => "no-such-backend",
-    waitForBackendExit: () => Promise.resolve(true),
-    requestCheckpoint: () => Promise.resolve(),
-    alterRolePassword: () => Promise.resolve(),
-    notice: (n) => notices.push(n),
-  };
-  return { env: { session, xact, gucs }, notices };
-}
-
 async function run(env: StatementEnv, sql: string): Promise<{ plan: PlannedStatement; rows: string[][] }> {
-  const [plan] = planQuery(sql);
-  env.xact.startCommand();
-  const r = await plan.execute(env, []);
-  env.xact.finishCommand();
-  const rows = (r.rows ?? []).map((row) =>
-    row.map((v, i) => (v === null ? null : requireTypeOid(plan.columns![i].type).output(v, env.session.io)))
-  ) as string[][];
-  return { plan, rows };
+  return (await runStatement(env, sql)) as { plan: PlannedStatement; rows: string[][] };
 }
 
 beforeAll(async () => {

@@ -7,7 +7,8 @@
  * set_config_by_name (guc.c), now / statement_timestamp / clock_timestamp
  * (timestamp.c), pg_backend_pid (pgstatfuncs.c), pg_sleep (misc.c),
  * pg_cancel_backend / pg_terminate_backend (signalfuncs.c), pg_typeof
- * (misc.c); resolution as func_get_detail() in parse_func.c.
+ * (misc.c), pg_stat_reset_shared (pgstatfuncs.c); resolution as
+ * func_get_detail() in parse_func.c.
  *
  * NOTES
  * A call resolves to the first signature whose arguments coerce
@@ -26,6 +27,7 @@ import { coerceTo, type ParamScope } from "./coerce.ts";
 import { timestamptzNow } from "./datetime.ts";
 import type { ExecSession } from "./exec_context.ts";
 import { evalArgs, type EvalContext, type EvalResult, type ExprNode } from "./expr_node.ts";
+import { pgStatResetShared } from "./pg_stat_counters.ts";
 import { canCoerceImplicitly, type Datum, formatType, typeByOid, TypeOid } from "./types.ts";
 
 /** Longest pg_sleep accepted, in seconds (keeps the timer in range; PostgreSQL sleeps in a loop). */
@@ -134,7 +136,14 @@ const _FUNCTIONS: Record<string, readonly _Signature[]> = {
     { args: [T.INT4], ret: T.BOOL, impl: (v, ec) => _signal(ec, v[0] as number, "terminate") },
     { args: [T.INT4, T.INT8], ret: T.BOOL, impl: (v, ec) => _terminate(ec, v[0] as number, v[1] as bigint) },
   ],
+  // Not strict here: the privilege is checked before the argument, as PostgreSQL checks EXECUTE at executor start.
+  pg_stat_reset_shared: [{ args: [T.TEXT], ret: T.VOID, strict: false, impl: (v, ec) => _resetShared(ec, v[0]) }],
 };
+
+function _resetShared(ec: EvalContext, target: Datum): Datum {
+  pgStatResetShared(ec.s, target as string | null);
+  return target === null ? null : "";
+}
 
 /** Names PostgreSQL knows as aggregates: a call to one is refused with 0A000 rather than "does not exist". */
 const _AGGREGATES = new Set([

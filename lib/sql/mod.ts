@@ -1,12 +1,12 @@
 /**
  * SQL on libpg-query: parsing, expression analysis and evaluation, the
- * implemented types, SELECT (with pg_stat_activity), SET/SHOW/RESET,
+ * implemented types, SELECT (with the statistics views), SET/SHOW/RESET,
  * transaction blocks, CHECKPOINT and ALTER ROLE … PASSWORD. See README.md.
  *
  * @module
  */
-export type { BackendActivity, ExecSession, SignalResult, SqlNotice } from "./exec_context.ts";
-export { PG_STAT_ACTIVITY_COLUMNS } from "./pg_stat_activity.ts";
+export type { BackendActivity, ExecSession, SessionProcess, SignalResult, SqlNotice } from "./exec_context.ts";
+export { findSystemView, SYSTEM_VIEWS, type SystemView } from "./system_views.ts";
 export type { ResultColumn } from "./select.ts";
 export { CUSTOM_GUCS_MAX, SessionGucs } from "./session_gucs.ts";
 export {

@@ -17,6 +17,7 @@
 
 import type { BackendActivity, ExecSession } from "./exec_context.ts";
 import type { ScopeColumn } from "./expr.ts";
+import type { SystemView } from "./system_views.ts";
 import { type Datum, TypeOid } from "./types.ts";
 
 /** The view's columns, in PostgreSQL 15's order. */
@@ -45,6 +46,13 @@ export const PG_STAT_ACTIVITY_COLUMNS: readonly ScopeColumn[] = [
   { name: "backend_type", type: TypeOid.TEXT },
 ];
 
+/** pg_stat_activity as a system view (see system_views.ts). */
+export const PG_STAT_ACTIVITY: SystemView = {
+  name: "pg_stat_activity",
+  columns: PG_STAT_ACTIVITY_COLUMNS,
+  rows: pgStatActivityRows,
+};
+
 /**
  * Reads the view's rows for a session, hiding other users' activity from
  * non-superusers as PostgreSQL does.
@@ -56,34 +64,12 @@ export function pgStatActivityRows(s: ExecSession): Datum[][] {
   return s.listActivity().map((a) => _row(a, s.isSuperuser || a.usesysid === s.userOid));
 }
 
+/** The columns from client_addr to query (indexes 7-20), which other users' rows hide. */
+const _PRIVATE_FIRST = 7;
+const _PRIVATE_END = 21;
+
 function _row(a: BackendActivity, visible: boolean): Datum[] {
-  if (!visible) {
-    return [
-      a.datid,
-      a.datname,
-      a.pid,
-      a.leaderPid,
-      a.usesysid,
-      a.usename,
-      a.applicationName,
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-      "<insufficient privilege>",
-      a.backendType,
-    ];
-  }
-  return [
+  const row: Datum[] = [
     a.datid,
     a.datname,
     a.pid,
@@ -107,4 +93,10 @@ function _row(a: BackendActivity, visible: boolean): Datum[] {
     a.query,
     a.backendType,
   ];
+  if (!visible) {
+    // As pg_stat_get_activity() for another role's session without privilege.
+    row.fill(null, _PRIVATE_FIRST, _PRIVATE_END);
+    row[_PRIVATE_END - 1] = "<insufficient privilege>";
+  }
+  return row;
 }

@@ -1,7 +1,8 @@
 /**
  * select.ts — planning and executing SELECT: a target list over no relation
- * or over the one virtual relation pg_stat_activity, with WHERE, ORDER BY,
- * LIMIT and OFFSET.
+ * or over one system view (pg_stat_activity, pg_stat_bgwriter, pg_stat_wal,
+ * pg_stat_database: see system_views.ts), with WHERE, ORDER BY, LIMIT and
+ * OFFSET.
  *
  * PostgreSQL counterpart: transformSelectStmt() in
  * src/backend/parser/analyze.c, transformTargetList/ExpandColumnRefStar
@@ -13,7 +14,7 @@
  * Clauses denogres does not implement (GROUP BY, HAVING, DISTINCT, window
  * clauses, set operations, VALUES, WITH, FOR UPDATE, INTO, joins,
  * subqueries in FROM) are refused with 0A000 naming them. Relations other
- * than pg_stat_activity are 42P01 (they do not exist in denogres yet).
+ * than the system views are 42P01 (they do not exist in denogres yet).
  * Rows are materialized per execution; every row passes an interruption
  * point so a cancel stops a long scan.
  *
@@ -25,7 +26,7 @@ import { coerceTo, coerceToBoolean, resolveUnknownAsText } from "./coerce.ts";
 import { type EvalContext, type ExprNode } from "./expr_node.ts";
 import { analyzeExpr, type ExprScope, figureColname, notSupported } from "./expr.ts";
 import { type Comparator, comparatorFor } from "./operators.ts";
-import { PG_STAT_ACTIVITY_COLUMNS, pgStatActivityRows } from "./pg_stat_activity.ts";
+import { findSystemView, type SystemView } from "./system_views.ts";
 import { type Datum, formatType, TypeOid } from "./types.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -69,9 +70,9 @@ function _checkClauses(s: RawNode): void {
   if (s.limitOption === "LIMIT_OPTION_WITH_TIES") throw notSupported("FETCH FIRST … WITH TIES");
 }
 
-function _fromScope(s: RawNode, paramTypes: number[]): { scope: ExprScope; scan: boolean } {
+function _fromScope(s: RawNode, paramTypes: number[]): { scope: ExprScope; scan: SystemView | undefined } {
   const from: RawNode[] = s.fromClause ?? [];
-  if (from.length === 0) return { scope: { paramTypes, columns: [], relNames: [] }, scan: false };
+  if (from.length === 0) return { scope: { paramTypes, columns: [], relNames: [] }, scan: undefined };
   if (from.length > 1) throw notSupported("JOIN");
   const item = from[0];
   if (!item.RangeVar) {
@@ -83,15 +84,16 @@ function _fromScope(s: RawNode, paramTypes: number[]): { scope: ExprScope; scan:
   const rv = item.RangeVar;
   if (rv.catalogname !== undefined) throw notSupported("cross-database reference", rv.location);
   const schema: string | undefined = rv.schemaname;
-  if (rv.relname !== "pg_stat_activity" || (schema !== undefined && schema !== "pg_catalog")) {
+  const view = findSystemView(schema, rv.relname);
+  if (view === undefined) {
     const shown = schema === undefined ? rv.relname : `${schema}.${rv.relname}`;
     throw new SqlError(SqlState.UNDEFINED_TABLE, `relation "${shown}" does not exist`, { position: _pos(rv.location) });
   }
   const alias: string | undefined = rv.alias?.aliasname;
   if (rv.alias?.colnames !== undefined) throw notSupported("column alias in FROM", rv.location);
   return {
-    scope: { paramTypes, columns: PG_STAT_ACTIVITY_COLUMNS, relNames: alias === undefined ? [rv.relname] : [alias] },
-    scan: true,
+    scope: { paramTypes, columns: view.columns, relNames: alias === undefined ? [rv.relname] : [alias] },
+    scan: view,
   };
 }
 
@@ -112,7 +114,7 @@ export function planSelect(s: RawNode, paramTypes: number[]): SelectPlan {
     const rt = t.ResTarget;
     const star = rt.val?.ColumnRef?.fields?.some((f: RawNode) => f.A_Star);
     if (star) {
-      if (!scan) {
+      if (scan === undefined) {
         throw new SqlError(SqlState.SYNTAX_ERROR, "SELECT * with no tables specified is not valid", {
           position: _pos(rt.val.ColumnRef.location),
         });
@@ -140,7 +142,9 @@ export function planSelect(s: RawNode, paramTypes: number[]): SelectPlan {
   const limit = _limitExpr(s.limitCount, scope);
   const offset = _limitExpr(s.limitOffset, scope);
   _checkParams(paramTypes);
-  if (!scan && where === undefined && sortKeys.length === 0 && limit === undefined && offset === undefined) {
+  if (
+    scan === undefined && where === undefined && sortKeys.length === 0 && limit === undefined && offset === undefined
+  ) {
     return { columns, run: (ec) => _runOneRow(ec, targets) };
   }
   return {
@@ -244,7 +248,7 @@ async function _finishRow(
 
 async function _run(
   ec: EvalContext,
-  scan: boolean,
+  scan: SystemView | undefined,
   targets: readonly ExprNode[],
   where: ExprNode | undefined,
   sortKeys: readonly _SortKey[],
@@ -253,7 +257,7 @@ async function _run(
 ): Promise<Datum[][]> {
   const limit = await _limitValue(limitE, ec, "LIMIT");
   const offset = (await _limitValue(offsetE, ec, "OFFSET")) ?? 0;
-  const inputs: (readonly Datum[] | null)[] = scan ? pgStatActivityRows(ec.s) : [null];
+  const inputs: (readonly Datum[] | null)[] = scan === undefined ? [null] : await scan.rows(ec.s);
   const kept: { out: Datum[]; keys: Datum[] }[] = [];
   for (const row of inputs) {
     ec.s.checkForInterrupts();

@@ -138,10 +138,19 @@ function _utf8Offsets(query: string): (start: number, len?: number) => string {
   return (start, len) => dec.decode(b.subarray(start, len === undefined ? undefined : start + len));
 }
 
-const _planCache = new Map<string, PlannedStatement[]>();
+/** A cached plan list; `used` is the clock bit of the second-chance eviction. */
+interface _CachedPlans {
+  readonly plans: PlannedStatement[];
+  used: boolean;
+}
+
+const _planCache = new Map<string, _CachedPlans>();
 
 /**
- * Parses and plans query text, using the cache.
+ * Parses and plans query text, using the cache. A hit costs one map lookup
+ * and sets the entry's clock bit; eviction (when {@link PLAN_CACHE_MAX}
+ * entries are held) gives each used entry a second chance in insertion
+ * order, an LRU approximation that does not reorder the map on every hit.
  *
  * @param query the text
  * @param paramTypes the client's declared parameter types (0: infer)
@@ -152,17 +161,27 @@ export function planQuery(query: string, paramTypes: readonly number[] = []): Pl
   const key = paramTypes.length === 0 ? query : `${paramTypes.join(",")}\u0000${query}`;
   const hit = _planCache.get(key);
   if (hit !== undefined) {
-    _planCache.delete(key);
-    _planCache.set(key, hit);
-    return hit;
+    hit.used = true;
+    return hit.plans;
   }
   const parsed = parseQuery(query);
   const plans = parsed.stmts.map((s) => planStatement(s.node, s.sql, [...paramTypes]));
   if (query.length <= PLAN_CACHE_QUERY_MAX_BYTES) {
-    if (_planCache.size >= PLAN_CACHE_MAX) _planCache.delete(_planCache.keys().next().value!);
-    _planCache.set(key, plans);
+    if (_planCache.size >= PLAN_CACHE_MAX) _evictOnePlan();
+    _planCache.set(key, { plans, used: false });
   }
   return plans;
+}
+
+/** Clock sweep over insertion order: a used entry moves to the end with its bit cleared; the first unused goes. */
+function _evictOnePlan(): void {
+  for (let i = 0; i <= PLAN_CACHE_MAX; i++) {
+    const [key, entry] = _planCache.entries().next().value!;
+    _planCache.delete(key);
+    if (!entry.used) return;
+    entry.used = false;
+    _planCache.set(key, entry);
+  }
 }
 
 function _evalContext(env: StatementEnv, params: readonly Datum[]): EvalContext {

@@ -58,7 +58,8 @@ export class TransactionBlock {
 
   /**
    * @param notice receives warnings
-   * @param atEnd called when a transaction ends (GUC undo, statistics)
+   * @param atEnd called once when a transaction ends (GUC undo, statistics): at COMMIT or ROLLBACK, or when an error
+   *   fails an explicit block (AbortTransaction), not again at that block's ROLLBACK (CleanupTransaction)
    */
   constructor(notice: (n: SqlNotice) => void, atEnd: (committed: boolean) => void) {
     this.#notice = notice;
@@ -96,9 +97,11 @@ export class TransactionBlock {
     this.#state = to;
   }
 
+  /** Leaves the transaction; a failed block already ran `atEnd(false)` when it failed, as PostgreSQL's abort does. */
   #end(committed: boolean): void {
+    const failed = this.#state === "abort";
     this.#go("default");
-    this.#atEnd(committed);
+    if (!failed) this.#atEnd(committed);
   }
 
   /** Before each statement (StartTransactionCommand): opens a transaction if none is open. */

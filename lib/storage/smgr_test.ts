@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { SqlError } from "../common/errors.ts";
 import { RELATION_SEGMENT_BLOCKS } from "../common/limits.ts";
+import { listProcDir } from "../ffi/procfs.ts";
 import {
   SMGR_OPEN_FILES_MAX,
   smgrCloseAll,
@@ -81,7 +82,7 @@ describe("smgr", () => {
       smgrCreate(r, 0);
       smgrExtend(r, 0, 0, block(i & 0xff));
     }
-    const fds = [...Deno.readDirSync("/proc/self/fd")].length;
+    const fds = listProcDir("/proc/self/fd").length;
     expect(fds).toBeLessThan(SMGR_OPEN_FILES_MAX + 64);
     const buf = new Uint8Array(8192);
     smgrRead({ ...rl, relNumber: 20000 }, 0, 0, buf);

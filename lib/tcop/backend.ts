@@ -12,41 +12,44 @@
  *
  * NOTES
  * Called by lib/postmaster/child_main.ts with the adopted client socket; the
- * postmaster never reads client bytes. Order of checks follows PostgreSQL:
- * startup packet, postmaster state (57P03), slot (53300), pg_hba.conf and
- * authentication, role, reserved slots, database. Every FATAL is sent to the
- * client, logged, and the process exits 1; a client that leaves during
- * startup or at the password prompt ends the process with 0 and, as in
- * PostgreSQL, no error. A CancelRequest signals the matching backend
- * (SIGINT, that pid only) and closes without a reply. The whole start-up is
- * bounded by authentication_timeout. Requires the backend's permission set.
+ * postmaster never reads client bytes. Before any client, a spare runs
+ * backendPrepare() (parser, pg_hba.conf, catalogs, socket code), so the path
+ * after the hand-off is only the protocol. Order of checks follows
+ * PostgreSQL: startup packet, postmaster state (57P03), slot (53300),
+ * pg_hba.conf and authentication, role, reserved slots, database. Every
+ * FATAL is sent to the client, logged, and the process exits 1. A CancelRequest
+ * signals the matching backend (SIGINT, that pid only) and closes without a
+ * reply. The whole start-up is bounded by authentication_timeout.
+ * A session that ends cleanly (see backendMain) returns instead of exiting:
+ * its socket is closed and everything it held is released as an exit would
+ * release it, and the caller may recycle the process (lib/postmaster/README.md,
+ * "Backend recycling"); a client that leaves during startup or at the
+ * password prompt is such an end, with no error logged, as in PostgreSQL.
+ * Requires the backend's permission set.
  *
  * @module
  */
 
-import type * as net from "node:net";
 import { randomBytes } from "node:crypto";
 import { AssertionError } from "../common/assert.ts";
 import { SqlError, SqlState } from "../common/errors.ts";
-import { AuthFailedError, checkHba, clientAuthentication, type HbaLine, parseHbaFile } from "../auth/mod.ts";
-import { type DatabaseRow, readDatabases, readRoles, type RoleRow } from "../catalog/mod.ts";
+import { AuthFailedError, checkHba, clientAuthentication } from "../auth/mod.ts";
+import type { DatabaseRow, RoleRow } from "../catalog/mod.ts";
 import { elog, setLogProcessInfo } from "../log/mod.ts";
 import type { ChildContext } from "../postmaster/aux_process.ts";
 import type { ClientConnection } from "../postmaster/handoff.ts";
 import { initPsDisplay, setPsDisplay } from "../postmaster/ps_status.ts";
 import { decodeStartupPacket, type StartupPacket } from "../protocol/frontend_messages.ts";
 import { PqProtocolError, PqReader } from "../protocol/pq_reader.ts";
+import { type PqSocket, pqSocketPrewarm } from "../protocol/pq_socket.ts";
 import { PqWriter } from "../protocol/pq_writer.ts";
 import { pgstatBestart, procArrayCheckCancelKey, procArrayClaimSlot, procArrayHaveFreeSlots } from "../shmem/mod.ts";
 import { SessionGucs } from "../sql/session_gucs.ts";
 import { planQuery, sqlParserInit } from "../sql/statement.ts";
+import { CatalogCache, HbaCache } from "./auth_cache.ts";
 import { BackendSession } from "./backend_session.ts";
 import { PostgresMain } from "./postgres_main.ts";
 import { SessionExit } from "./session_exit.ts";
-
-// Load the SQL parser, and run the planner once, while a spare backend waits for its connection:
-// the first client then meets warm code (PostgreSQL's backends inherit this from the postmaster by fork).
-const _parserReady = sqlParserInit().then(() => void planQuery("SELECT 1"));
 
 /** Secret mixed into mock SCRAM salts; per data directory would be better, per process suffices for unpredictability. */
 const _MOCK_NONCE = new Uint8Array(randomBytes(32));
@@ -58,51 +61,144 @@ class _QuietExit extends Error {}
 
 /** Longest wait for the last bytes to reach the client before exiting anyway. */
 const EXIT_DRAIN_MAX_MS = 1000;
-let _exiting = false;
+/**
+ * Longest wait for a free process-array slot before 53300 `sorry, too many
+ * clients already`. A client that disconnects and reconnects at once (pgbench
+ * -C at max_connections) can reach a waiting backend before the backend of
+ * its previous session has read the Terminate and released its slot; a
+ * forked PostgreSQL backend's slower start mostly hides this race, which
+ * PostgreSQL also loses now and then. A full server still refuses, this much
+ * later.
+ */
+export const SLOT_CLAIM_WAIT_MAX_MS = 100;
+/** Poll interval of that wait. */
+const _SLOT_CLAIM_POLL_MS = 2;
 
-/** Starts the orderly exit once: closes the socket after pending output, then `ctx.exit(code)`. */
-function _beginExit(ctx: ChildContext, socket: net.Socket, code: number): void {
-  if (_exiting) return;
-  _exiting = true;
-  const done = () => ctx.exit(code);
-  socket.once("close", done);
-  setTimeout(done, EXIT_DRAIN_MAX_MS);
-  socket.end();
+/** How a session ended, when the process may serve another one (any other end exits the process). */
+export type BackendSessionEnd = "clean";
+
+/** What this process prepared before its first client (see {@link backendPrepare}). */
+interface _Prepared {
+  readonly hba: HbaCache;
+  readonly catalog: CatalogCache;
 }
 
-/** Never settles: the process ends through the exit begun by {@link _beginExit}. */
+let _prepared: _Prepared | undefined;
+
+/**
+ * Does, before any client arrives, everything a session start would
+ * otherwise pay for (a spare backend calls it once, right after its
+ * process set-up): loads and warms the SQL parser and planner, parses
+ * pg_hba.conf and reads the role and database catalogs, and initialises the
+ * runtime's TCP socket code. PostgreSQL's backends inherit all of this from
+ * the postmaster through fork().
+ *
+ * @param ctx the child context
+ * @param hbaGeneration the postmaster's pg_hba.conf generation when it started this process
+ */
+export async function backendPrepare(ctx: ChildContext, hbaGeneration: number | undefined): Promise<void> {
+  const prepared: _Prepared = { hba: new HbaCache(ctx.dataDir, hbaGeneration), catalog: new CatalogCache(ctx.dataDir) };
+  // A session's first ParameterStatus report sorts names with localeCompare: ICU's collator costs ~8 ms to set up.
+  new SessionGucs(ctx.settings, { isSuperuser: false, userName: "" }).takeReportChanges();
+  await Promise.all([
+    sqlParserInit().then(() => void planQuery("SELECT 1")),
+    prepared.hba.preload(),
+    prepared.catalog.preload(),
+    pqSocketPrewarm(),
+  ]);
+  _prepared = prepared;
+}
+
+/** One client connection's I/O and exit state. */
+class _Conn {
+  readonly ctx: ChildContext;
+  readonly socket: PqSocket;
+  readonly reader: PqReader;
+  readonly writer: PqWriter;
+  exiting = false;
+
+  constructor(ctx: ChildContext, socket: PqSocket) {
+    this.ctx = ctx;
+    this.socket = socket;
+    this.reader = new PqReader(socket);
+    this.writer = new PqWriter((bytes) => socket.write(bytes));
+  }
+
+  /** Starts the orderly exit once: closes the socket after pending output, then `ctx.exit(code)`. */
+  beginExit(code: number): void {
+    if (this.exiting) return;
+    this.exiting = true;
+    const done = () => this.ctx.exit(code);
+    setTimeout(done, EXIT_DRAIN_MAX_MS);
+    void this.socket.close().then(done);
+  }
+
+  /** Logs a FATAL and queues it for the client after any pending output (the caller then begins the exit). */
+  sendFatal(e: SqlError): void {
+    if (this.exiting) return;
+    const logDetail = e instanceof AuthFailedError ? e.logDetail : e.detail;
+    elog(e.severity === "PANIC" ? "PANIC" : "FATAL", e.message, {
+      detail: logDetail,
+      hint: e.hint,
+      sqlstate: e.sqlstate,
+    });
+    if (this.socket.broken) return;
+    const severity = e.severity === "PANIC" ? "PANIC" : "FATAL";
+    this.writer.errorResponse({ severity, code: e.sqlstate, message: e.message, detail: e.detail, hint: e.hint });
+    void this.writer.flush();
+  }
+
+  /** Ends the session with a FATAL: sends and logs it, begins the exit, and unwinds with {@link SessionExit}. */
+  fatalExit(e: SqlError): never {
+    this.sendFatal(e);
+    this.beginExit(1);
+    throw new SessionExit();
+  }
+}
+
+/** Never settles: the process ends through the exit begun by {@link _Conn.beginExit}. */
 function _awaitExit(): Promise<never> {
   return new Promise<never>(() => {});
 }
 
 /**
- * Runs one client session in this backend process and exits.
+ * Runs one client session in this backend process. A session that ends
+ * cleanly — Terminate or end of input while idle, no transaction open, no
+ * protocol error pending, no FATAL, no termination request; or a client that
+ * left during start-up, or a served CancelRequest — releases everything it
+ * held (socket, process-array slot, session exit callbacks, log and title
+ * details) and returns, so the caller may offer the process for another
+ * client. Every other end exits the process, as before recycling.
  *
  * @param ctx the child context (settings, shared memory, signals)
  * @param socket the client socket, adopted from the postmaster
  * @param conn what the postmaster knows about the client
- * @returns never returns normally: the process exits through `ctx.exit`
+ * @returns `"clean"`; otherwise the process exits through `ctx.exit`
  */
-export async function backendMain(ctx: ChildContext, socket: net.Socket, conn: ClientConnection): Promise<void> {
-  const writer = new PqWriter((bytes) => _write(socket, bytes));
-  const reader = new PqReader(socket);
-  socket.on("error", () => {/* reported as end of input by the reader */});
+export async function backendMain(
+  ctx: ChildContext,
+  socket: PqSocket,
+  conn: ClientConnection,
+): Promise<BackendSessionEnd> {
+  const prepared = _prepared ?? (await backendPrepare(ctx, undefined), _prepared!);
+  ctx.beginSession();
+  const c = new _Conn(ctx, socket);
   const hostText = conn.local ? "[local]" : conn.remoteHost;
   setLogProcessInfo({ backendType: "client backend", remoteHost: hostText, remotePort: conn.remotePort });
-  const fatal = (e: SqlError): never => _fatalExit(ctx, writer, socket, e);
   const timeout = setTimeout(() => {
-    const e = new SqlError(SqlState.QUERY_CANCELED, "canceling authentication due to timeout", { severity: "FATAL" });
-    _sendFatal(ctx, writer, socket, e);
-    _beginExit(ctx, socket, 1);
+    c.sendFatal(
+      new SqlError(SqlState.QUERY_CANCELED, "canceling authentication due to timeout", { severity: "FATAL" }),
+    );
+    c.beginExit(1);
   }, ctx.settings.int("authentication_timeout") * 1000);
   let loop: PostgresMain;
   try {
-    const startup = await _readStartup(ctx, reader, writer);
+    const startup = await _readStartup(ctx, c);
     if (ctx.settings.bool("log_connections")) {
       elog("LOG", `connection received: host=${hostText}${conn.local ? "" : ` port=${conn.remotePort}`}`);
     }
     _checkAdmission(conn);
-    const { cancelKey } = procArrayClaimSlot(ctx.segment, "client backend");
+    const cancelKey = await _claimSlot(ctx);
     initPsDisplay(
       `${startup.user} ${startup.database} ${conn.local ? "[local]" : `${conn.remoteHost}(${conn.remotePort})`}`,
       ctx.settings.str("cluster_name"),
@@ -110,16 +206,17 @@ export async function backendMain(ctx: ChildContext, socket: net.Socket, conn: C
     );
     setPsDisplay("authentication");
     setLogProcessInfo({ user: startup.user, database: startup.database });
-    const { role, database } = await _authenticate(ctx, reader, writer, conn, startup);
+    const { role, database } = await _authenticate(ctx, c, prepared, conn, startup);
     setPsDisplay("startup");
-    await _parserReady;
-    loop = _startSession(ctx, reader, writer, conn, startup, role, database, cancelKey, fatal);
+    loop = _startSession(ctx, c, conn, startup, role, database, cancelKey);
   } catch (e) {
     clearTimeout(timeout);
+    if (c.exiting || e instanceof SessionExit) return await _awaitExit();
+    if (e instanceof _QuietExit) return await _endCleanly(c);
     if (e instanceof PqProtocolError) elog("LOG", e.message, { sqlstate: SqlState.PROTOCOL_VIOLATION });
-    else if (e instanceof SqlError) _sendFatal(ctx, writer, socket, e);
-    else if (!(e instanceof _QuietExit) && !(e instanceof SessionExit)) throw e;
-    _beginExit(ctx, socket, e instanceof SqlError ? 1 : 0);
+    else if (e instanceof SqlError) c.sendFatal(e);
+    else throw e;
+    c.beginExit(e instanceof SqlError ? 1 : 0);
     return await _awaitExit();
   }
   clearTimeout(timeout);
@@ -127,57 +224,43 @@ export async function backendMain(ctx: ChildContext, socket: net.Socket, conn: C
   try {
     code = await loop.run();
   } catch (e) {
-    if (e instanceof SessionExit) return await _awaitExit();
+    if (e instanceof SessionExit || c.exiting) return await _awaitExit();
     if (e instanceof AssertionError) throw e;
-    if (e instanceof SqlError) _sendFatal(ctx, writer, socket, e);
+    if (e instanceof SqlError) c.sendFatal(e);
     else if (e instanceof PqProtocolError) {
-      _sendFatal(ctx, writer, socket, new SqlError(SqlState.PROTOCOL_VIOLATION, e.message, { severity: "FATAL" }));
+      c.sendFatal(new SqlError(SqlState.PROTOCOL_VIOLATION, e.message, { severity: "FATAL" }));
     } else throw e;
-    _beginExit(ctx, socket, 1);
+    c.beginExit(1);
     return await _awaitExit();
   }
   if (ctx.settings.bool("log_disconnections")) elog("LOG", "disconnection: session ended");
-  _beginExit(ctx, socket, code);
+  if (code === 0 && loop.endedCleanly && !ctx.signals.terminatePending && !c.exiting) return await _endCleanly(c);
+  c.beginExit(code);
   return await _awaitExit();
 }
 
-function _write(socket: net.Socket, bytes: Uint8Array): void | Promise<void> {
-  if (socket.destroyed) return;
-  if (socket.write(bytes)) return;
-  return new Promise((resolve) => {
-    const done = () => {
-      socket.off("drain", done);
-      socket.off("close", done);
-      resolve();
-    };
-    socket.on("drain", done);
-    socket.on("close", done);
+/**
+ * A clean end: the session's state is released, as an exit would release it
+ * (the slot first, so a client reconnecting at once finds it free), then the
+ * socket is closed.
+ */
+async function _endCleanly(c: _Conn): Promise<BackendSessionEnd> {
+  c.ctx.endSession();
+  await c.socket.close();
+  setLogProcessInfo({
+    backendType: "client backend",
+    user: undefined,
+    database: undefined,
+    applicationName: undefined,
+    remoteHost: undefined,
+    remotePort: undefined,
+    sessionStartMs: undefined,
   });
+  return "clean";
 }
 
-/** Logs a FATAL and queues it for the client after any pending output (the caller then begins the exit). */
-function _sendFatal(_ctx: ChildContext, writer: PqWriter, socket: net.Socket, e: SqlError): void {
-  if (_exiting) return;
-  const logDetail = e instanceof AuthFailedError ? e.logDetail : e.detail;
-  elog(e.severity === "PANIC" ? "PANIC" : "FATAL", e.message, {
-    detail: logDetail,
-    hint: e.hint,
-    sqlstate: e.sqlstate,
-  });
-  if (socket.destroyed) return;
-  const severity = e.severity === "PANIC" ? "PANIC" : "FATAL";
-  writer.errorResponse({ severity, code: e.sqlstate, message: e.message, detail: e.detail, hint: e.hint });
-  void writer.flush();
-}
-
-/** Ends the session with a FATAL: sends and logs it, begins the exit, and unwinds with {@link SessionExit}. */
-function _fatalExit(ctx: ChildContext, writer: PqWriter, socket: net.Socket, e: SqlError): never {
-  _sendFatal(ctx, writer, socket, e);
-  _beginExit(ctx, socket, 1);
-  throw new SessionExit();
-}
-
-async function _readStartup(ctx: ChildContext, reader: PqReader, writer: PqWriter): Promise<_Startup> {
+async function _readStartup(ctx: ChildContext, c: _Conn): Promise<_Startup> {
+  const { reader, writer } = c;
   let sslDone = false, gssDone = false;
   for (;;) {
     const r = await reader.readStartupPacket();
@@ -234,6 +317,20 @@ async function _readStartup(ctx: ChildContext, reader: PqReader, writer: PqWrite
   }
 }
 
+/** Claims a process-array slot, waiting up to {@link SLOT_CLAIM_WAIT_MAX_MS} for one to be released. */
+async function _claimSlot(ctx: ChildContext): Promise<number> {
+  const deadline = performance.now() + SLOT_CLAIM_WAIT_MAX_MS;
+  for (;;) {
+    try {
+      return procArrayClaimSlot(ctx.segment, "client backend").cancelKey;
+    } catch (e) {
+      if (!(e instanceof SqlError) || e.sqlstate !== SqlState.TOO_MANY_CONNECTIONS) throw e;
+      if (performance.now() >= deadline) throw e;
+    }
+    await ctx.waitForWork(_SLOT_CLAIM_POLL_MS);
+  }
+}
+
 /** processCancelRequest: SIGINT to the backend whose pid and key match; nothing is sent back. */
 function _processCancelRequest(ctx: ChildContext, pid: number, key: number): void {
   if (!procArrayCheckCancelKey(ctx.segment, pid, key)) {
@@ -264,38 +361,18 @@ function _checkAdmission(conn: ClientConnection): void {
   }
 }
 
-async function _loadHba(dataDir: string): Promise<HbaLine[]> {
-  const path = `${dataDir}/pg_hba.conf`;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    elog("LOG", `could not open configuration file "${path}": ${(e as Error).message}`);
-    throw new SqlError(SqlState.INTERNAL_ERROR, "could not load pg_hba.conf", { severity: "FATAL" });
-  }
-  const { lines, errors } = parseHbaFile(text);
-  for (const err of errors) {
-    elog("LOG", `${err.message}\nCONTEXT:  line ${err.lineNumber} of configuration file "${path}"`, {
-      sqlstate: SqlState.CONFIG_FILE_ERROR,
-    });
-  }
-  if (errors.length > 0) {
-    throw new SqlError(SqlState.INTERNAL_ERROR, "could not load pg_hba.conf", { severity: "FATAL" });
-  }
-  return lines;
-}
-
 async function _authenticate(
   ctx: ChildContext,
-  reader: PqReader,
-  writer: PqWriter,
+  c: _Conn,
+  prepared: _Prepared,
   conn: ClientConnection,
   p: _Startup,
 ): Promise<{ role: RoleRow; database: DatabaseRow }> {
+  const { reader, writer } = c;
   const [lines, roles, databases] = await Promise.all([
-    _loadHba(ctx.dataDir),
-    readRoles(ctx.dataDir),
-    readDatabases(ctx.dataDir),
+    prepared.hba.lines(conn.hbaGeneration),
+    prepared.catalog.roles(),
+    prepared.catalog.databases(),
   ]);
   const role = roles.find((r) => r.name === p.user);
   const line = checkHba(lines, {
@@ -337,15 +414,14 @@ async function _authenticate(
 
 function _startSession(
   ctx: ChildContext,
-  reader: PqReader,
-  writer: PqWriter,
+  c: _Conn,
   conn: ClientConnection,
   p: _Startup,
   role: RoleRow,
   database: DatabaseRow,
   cancelKey: number,
-  fatal: (e: SqlError) => never,
 ): PostgresMain {
+  const { reader, writer } = c;
   const gucs = new SessionGucs(ctx.settings, { isSuperuser: role.superuser, userName: role.name });
   for (const o of [...p.options, ...p.params]) {
     gucs.set(o.name, o.value, { isLocal: false, inTransaction: false, context: "startup" });
@@ -382,6 +458,6 @@ function _startSession(
   writer.authenticationOk();
   for (const [name, value] of gucs.takeReportChanges()) writer.parameterStatus(name, value);
   writer.backendKeyData(Deno.pid, cancelKey);
-  owner.loop = new PostgresMain(session, reader, writer, fatal);
+  owner.loop = new PostgresMain(session, reader, writer, (e) => c.fatalExit(e));
   return owner.loop;
 }

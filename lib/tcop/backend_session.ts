@@ -30,6 +30,7 @@ import type { ChildContext } from "../postmaster/aux_process.ts";
 import { setPsDisplay } from "../postmaster/ps_status.ts";
 import {
   type BackendState,
+  pgstatCountXact,
   pgstatReportActivity,
   pgstatReportAppname,
   pgstatReportXactTimestamp,
@@ -122,6 +123,7 @@ export class BackendSession implements ExecSession {
     this.#sendNotice = sendNotice;
     this.xact = new TransactionBlock((n) => this.notice(n), (committed) => {
       gucs.atEndOfTransaction(committed);
+      pgstatCountXact(ctx.segment, committed, this.databaseOid);
       atXactEnd();
     });
     this.#io = { timeZone: "UTC", extraFloatDigits: 1, nowTs: 0n };

@@ -27,12 +27,12 @@ import { SqlError, SqlState } from "../common/errors.ts";
 import { elog } from "../log/mod.ts";
 import { decodeBind, decodeExecute, decodeParse, decodeTarget } from "../protocol/frontend_messages.ts";
 import { FrontendMessage, pqDecodeUtf8, pqMaxMessageLength } from "../protocol/pq_message.ts";
-import { PqProtocolError, type PqReader } from "../protocol/pq_reader.ts";
+import { PQ_NEED_MORE, PqProtocolError, type PqReader } from "../protocol/pq_reader.ts";
 import type { PqFieldDescription, PqWriter } from "../protocol/pq_writer.ts";
 import { pgstatReportWaitEnd, pgstatReportWaitStart, waitEventInfo } from "../shmem/mod.ts";
 import type { ResultColumn } from "../sql/select.ts";
 import { type ExecResult, type PlannedStatement, planQuery, type StatementEnv } from "../sql/statement.ts";
-import { type Datum, requireTypeOid, typeByOid, TypeOid } from "../sql/types.ts";
+import { type Datum, requireTypeOid, type SqlType, typeByOid, TypeOid } from "../sql/types.ts";
 import type { BackendSession } from "./backend_session.ts";
 import { SessionExit } from "./session_exit.ts";
 
@@ -71,6 +71,7 @@ export class PostgresMain {
   #sendReady = true;
   #idle = false;
   readonly #onTerminate: (e: SqlError) => never;
+  readonly #offSignal: () => void;
 
   /**
    * @param session the session state
@@ -84,7 +85,7 @@ export class PostgresMain {
     this.#w = writer;
     this.#env = { session, xact: session.xact, gucs: session.gucs };
     this.#onTerminate = onFatal;
-    session.ctx.onSignal((sig) => {
+    this.#offSignal = session.ctx.onSignal((sig) => {
       // A SIGTERM while waiting for the client ends the session at once (ProcessClientReadInterrupt).
       if (sig === "SIGTERM" && this.#idle) {
         try {
@@ -98,6 +99,14 @@ export class PostgresMain {
     });
   }
 
+  /**
+   * @returns true when the session ended with nothing open: no transaction
+   *   (not even a failed block) and no extended-protocol error awaiting Sync
+   */
+  get endedCleanly(): boolean {
+    return !this.#s.xact.inTransaction && !this.#ignoreTillSync;
+  }
+
   /** Drops all portals (at the end of each transaction). */
   dropPortals(): void {
     this.#portals.clear();
@@ -109,6 +118,15 @@ export class PostgresMain {
    * @returns the exit code (0 after Terminate or end of input)
    */
   async run(): Promise<number> {
+    try {
+      return await this.#loop();
+    } finally {
+      this.#offSignal();
+    }
+  }
+
+  async #loop(): Promise<number> {
+    const r = this.#r;
     const seg = this.#s.ctx.segment;
     for (;;) {
       if (this.#sendReady) {
@@ -118,28 +136,36 @@ export class PostgresMain {
         for (const [name, value] of this.#s.gucs.takeReportChanges()) this.#w.parameterStatus(name, value);
         this.#w.readyForQuery(this.#s.xact.readyStatus);
       }
-      if (!this.#r.hasBufferedMessage) await this.#w.flush();
       this.#s.clearIdleCancel();
       if (this.#s.ctx.signals.terminatePending) this.#s.checkForInterrupts();
-      this.#idle = true;
-      pgstatReportWaitStart(seg, _CLIENT_READ);
-      let type: number;
-      try {
-        type = await this.#r.readMessage(pqMaxMessageLength);
-      } finally {
-        this.#idle = false;
-        pgstatReportWaitEnd(seg);
+      // Read first and wait only when nothing is buffered (PostgreSQL's pq_recvbuf); flush before waiting.
+      let type = r.tryReadMessage(pqMaxMessageLength);
+      if (type === PQ_NEED_MORE) {
+        const flushed = this.#w.flush();
+        if (flushed !== undefined) await flushed;
+        this.#s.clearIdleCancel();
+        if (this.#s.ctx.signals.terminatePending) this.#s.checkForInterrupts();
+        this.#idle = true;
+        pgstatReportWaitStart(seg, _CLIENT_READ);
+        try {
+          while ((type = r.tryReadMessage(pqMaxMessageLength)) === PQ_NEED_MORE) await r.waitForData();
+        } finally {
+          this.#idle = false;
+          pgstatReportWaitEnd(seg);
+        }
       }
       if (type < 0) {
         if (this.#s.xact.inTransaction) elog("LOG", "unexpected EOF on client connection with an open transaction");
         return 0;
       }
       if (type === FrontendMessage.TERMINATE) return 0;
-      await this.#dispatch(type);
+      const pending = this.#dispatch(type);
+      if (pending !== undefined) await pending;
     }
   }
 
-  async #dispatch(type: number): Promise<void> {
+  /** Runs one message; returns a promise only when the message had to wait (a statement that sleeps, back pressure). */
+  #dispatch(type: number): void | Promise<void> {
     const extended = type !== FrontendMessage.QUERY;
     this.#statementText = undefined;
     if (type === FrontendMessage.SYNC) {
@@ -153,32 +179,37 @@ export class PostgresMain {
       return;
     }
     try {
-      switch (type) {
-        case FrontendMessage.QUERY:
-          return await this.#simpleQuery(pqDecodeUtf8(_cstringBody(this.#r.body)));
-        case FrontendMessage.PARSE:
-          return this.#parse();
-        case FrontendMessage.BIND:
-          return this.#bind();
-        case FrontendMessage.DESCRIBE:
-          return this.#describe();
-        case FrontendMessage.EXECUTE:
-          return await this.#execute();
-        case FrontendMessage.CLOSE:
-          return this.#close();
-        case FrontendMessage.FLUSH:
-          return await this.#w.flush();
-        case FrontendMessage.FUNCTION_CALL:
-          throw new SqlError(SqlState.FEATURE_NOT_SUPPORTED, "fastpath function calls are not supported");
-        case FrontendMessage.COPY_DATA:
-        case FrontendMessage.COPY_DONE:
-        case FrontendMessage.COPY_FAIL:
-          return; // Ignored outside COPY, as the protocol says.
-        default:
-          this.#fatalProtocol(`invalid frontend message type ${type}`);
-      }
+      const pending = this.#dispatchMessage(type);
+      if (pending !== undefined) return pending.catch((e) => this.#recover(e, extended));
     } catch (e) {
       this.#recover(e, extended);
+    }
+  }
+
+  #dispatchMessage(type: number): void | Promise<void> {
+    switch (type) {
+      case FrontendMessage.QUERY:
+        return this.#simpleQuery(pqDecodeUtf8(_cstringBody(this.#r.body)));
+      case FrontendMessage.PARSE:
+        return this.#parse();
+      case FrontendMessage.BIND:
+        return this.#bind();
+      case FrontendMessage.DESCRIBE:
+        return this.#describe();
+      case FrontendMessage.EXECUTE:
+        return this.#execute();
+      case FrontendMessage.CLOSE:
+        return this.#close();
+      case FrontendMessage.FLUSH:
+        return this.#w.flush();
+      case FrontendMessage.FUNCTION_CALL:
+        throw new SqlError(SqlState.FEATURE_NOT_SUPPORTED, "fastpath function calls are not supported");
+      case FrontendMessage.COPY_DATA:
+      case FrontendMessage.COPY_DONE:
+      case FrontendMessage.COPY_FAIL:
+        return; // Ignored outside COPY, as the protocol says.
+      default:
+        this.#fatalProtocol(`invalid frontend message type ${type}`);
     }
   }
 
@@ -211,33 +242,45 @@ export class PostgresMain {
 
   // ---- simple query ------------------------------------------------------------
 
-  async #simpleQuery(query: string): Promise<void> {
+  #simpleQuery(query: string): void | Promise<void> {
     this.#sendReady = true;
     this.#statementText = query;
-    const s = this.#s;
     const plans = planQuery(query);
     if (plans.length === 0) {
       this.#w.emptyQueryResponse();
       return;
     }
-    s.beginStatement(query, plans[0].commandTag);
+    this.#s.beginStatement(query, plans[0].commandTag);
+    return this.#runPlans(plans, 0);
+  }
+
+  /** Runs a simple query's statements from `from` on; continues asynchronously only after a statement that waits. */
+  #runPlans(plans: readonly PlannedStatement[], from: number): void | Promise<void> {
+    const s = this.#s;
     const multi = plans.length > 1;
-    for (let i = 0; i < plans.length; i++) {
+    for (let i = from; i < plans.length; i++) {
       const plan = plans[i];
       s.xact.startCommand();
       this.#checkAborted(plan);
       if (multi) s.xact.beginImplicit();
       if (plan.columns !== null) this.#w.rowDescription(_fields(plan.columns, undefined));
-      let r = plan.execute(this.#env, []);
-      if (r instanceof Promise) {
-        await this.#w.flush();
-        r = await r;
-      }
-      this.#sendRows(plan, r, undefined, 0, r.rows?.length ?? 0);
-      this.#w.commandComplete(r.tag);
-      if (!multi) s.xact.finishCommand();
+      const r = plan.execute(this.#env, []);
+      if (r instanceof Promise) return this.#finishWaitingPlan(plans, i, r);
+      this.#completePlan(plan, r, multi);
     }
     if (multi) s.xact.endImplicit();
+  }
+
+  async #finishWaitingPlan(plans: readonly PlannedStatement[], i: number, running: Promise<ExecResult>): Promise<void> {
+    await this.#w.flush();
+    this.#completePlan(plans[i], await running, plans.length > 1);
+    await this.#runPlans(plans, i + 1);
+  }
+
+  #completePlan(plan: PlannedStatement, r: ExecResult, multi: boolean): void {
+    this.#sendRows(plan, r, undefined, 0, r.rows?.length ?? 0);
+    this.#w.commandComplete(r.tag);
+    if (!multi) this.#s.xact.finishCommand();
   }
 
   #checkAborted(plan: PlannedStatement): void {
@@ -254,7 +297,7 @@ export class PostgresMain {
     if (rows === null || plan.columns === null) return;
     const cols = plan.columns;
     const io = this.#s.io;
-    const types = cols.map((c) => requireTypeOid(c.type));
+    const types = _columnTypes(cols);
     const w = this.#w;
     for (let i = from; i < to; i++) {
       const row = rows[i];
@@ -387,7 +430,7 @@ export class PostgresMain {
     else this.#w.noData();
   }
 
-  async #execute(): Promise<void> {
+  #execute(): void | Promise<void> {
     const m = decodeExecute(this.#r.body);
     const portal = this.#portals.get(m.portalName);
     if (portal === undefined) {
@@ -399,21 +442,29 @@ export class PostgresMain {
       this.#w.emptyQueryResponse();
       return;
     }
-    const s = this.#s;
-    s.xact.startCommand();
+    this.#s.xact.startCommand();
     this.#checkAborted(plan);
     if (portal.rows === null && !portal.done) {
-      s.beginStatement(portal.stmt.query, plan.commandTag);
-      let r = plan.execute(this.#env, portal.params);
-      if (r instanceof Promise) {
-        await this.#w.flush();
-        r = await r;
-      }
+      this.#s.beginStatement(portal.stmt.query, plan.commandTag);
+      const r = plan.execute(this.#env, portal.params);
+      if (r instanceof Promise) return this.#finishWaitingPortal(portal, plan, m.maxRows, r);
       portal.rows = r.rows;
       portal.tag = r.tag;
     }
+    this.#sendPortal(portal, plan, m.maxRows);
+  }
+
+  async #finishWaitingPortal(portal: _Portal, plan: PlannedStatement, maxRows: number, running: Promise<ExecResult>) {
+    await this.#w.flush();
+    const r = await running;
+    portal.rows = r.rows;
+    portal.tag = r.tag;
+    this.#sendPortal(portal, plan, maxRows);
+  }
+
+  #sendPortal(portal: _Portal, plan: PlannedStatement, maxRows: number): void {
     const total = portal.rows?.length ?? 0;
-    const end = m.maxRows > 0 ? Math.min(total, portal.pos + m.maxRows) : total;
+    const end = maxRows > 0 ? Math.min(total, portal.pos + maxRows) : total;
     const sent = end - portal.pos;
     this.#sendRows(plan, { rows: portal.rows, tag: portal.tag }, portal.formats, portal.pos, end);
     portal.pos = end;
@@ -423,7 +474,7 @@ export class PostgresMain {
     }
     portal.done = true;
     this.#w.commandComplete(plan.commandTag === "SELECT" ? `SELECT ${sent}` : portal.tag);
-    if (plan.txKind !== "none") s.xact.finishCommand();
+    if (plan.txKind !== "none") this.#s.xact.finishCommand();
   }
 
   #close(): void {
@@ -443,7 +494,26 @@ function _cstringBody(body: Uint8Array): Uint8Array {
   return body.subarray(0, nul);
 }
 
+/** Text-format RowDescription fields and column types, per (immutable, cached) plan's columns: built once. */
+const _textFields = new WeakMap<readonly ResultColumn[], PqFieldDescription[]>();
+const _types = new WeakMap<readonly ResultColumn[], SqlType[]>();
+
+function _columnTypes(cols: readonly ResultColumn[]): SqlType[] {
+  let types = _types.get(cols);
+  if (types === undefined) _types.set(cols, types = cols.map((c) => requireTypeOid(c.type)));
+  return types;
+}
+
 function _fields(cols: readonly ResultColumn[], formats: number[] | undefined): PqFieldDescription[] {
+  if (formats === undefined || formats.every((f) => f === 0)) {
+    let fields = _textFields.get(cols);
+    if (fields === undefined) _textFields.set(cols, fields = _buildFields(cols, undefined));
+    return fields;
+  }
+  return _buildFields(cols, formats);
+}
+
+function _buildFields(cols: readonly ResultColumn[], formats: number[] | undefined): PqFieldDescription[] {
   return cols.map((c, i) => {
     const t = typeByOid(c.type);
     return {

@@ -12,13 +12,14 @@
  * whose first line is not a pid is treated as absent (a server being set up
  * or torn down), never as an error. A pid whose process is gone, or whose
  * process started after the file was written (the pid was reused), is stale.
- * Never writes. Requires `--allow-read` on the data directory and /proc.
+ * Never writes. Requires `--allow-read` on the data directory and
+ * `--allow-ffi` (/proc through lib/ffi/procfs.ts).
  *
  * @module
  */
 
 import { parsePidFile, PID_FILE_NAME, type PidFileContents } from "../postmaster/pid_file.ts";
-import { readProcStat } from "./proc_stat.ts";
+import { readProcStat } from "../ffi/procfs.ts";
 
 /**
  * Reads `<dataDir>/postmaster.pid`.
@@ -41,13 +42,13 @@ export function readClusterPidFile(dataDir: string): PidFileContents | null {
  * pid was reused by another process).
  *
  * @param info the pid file's contents
- * @param bootTimeS the machine's boot time (see bootTimeS())
+ * @param bootTimeS the machine's boot time (see procBootTimeS() of lib/ffi/procfs.ts)
  * @param ticksPerS clock ticks per second of /proc times
  * @returns true when the postmaster runs
  */
 export function postmasterAlive(info: PidFileContents, bootTimeS: number, ticksPerS: number): boolean {
   const stat = readProcStat(info.pid);
-  if (stat === null || stat.state === "Z") return false;
+  if (stat === undefined || stat.state === "Z") return false;
   if (info.startTimeSec === undefined) return true;
   return bootTimeS + stat.startTicks / ticksPerS <= info.startTimeSec + _START_SLACK_S;
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { bootTimeS } from "./proc_stat.ts";
+import { procBootTimeS } from "../ffi/procfs.ts";
 import { postmasterAlive, readClusterPidFile } from "./pid_file.ts";
 
 const children: Deno.ChildProcess[] = [];
@@ -47,7 +47,7 @@ describe("postmaster.pid", () => {
     const child = spawnSleep();
     const full = (pid: number, start: number) =>
       readClusterPidFile(dataDirWith(`${pid}\n/d\n${start}\n22001\n/tmp\n*\n/seg\nready   \n`))!;
-    const boot = bootTimeS();
+    const boot = procBootTimeS();
     expect(postmasterAlive(full(child.pid, nowS()), boot, 100)).toBe(true);
     // The file claims a start an hour ago: this younger process reused the pid.
     expect(postmasterAlive(full(child.pid, nowS() - 3600), boot, 100)).toBe(false);

@@ -13,8 +13,11 @@
  * a stray write would kill `top` with SIGSEGV, never change the cluster.
  * No lock is taken: the process array is copied with its change counters
  * (procArraySnapshot()), counters are single 64-bit words read atomically,
- * and the buffer summary reads each descriptor's state word once (the
- * figures are a moment's picture, as pg_buffercache_summary()'s are). A
+ * the buffer summary reads each descriptor's state word once (lib/buffer's
+ * bufferPoolSummary(), a moment's picture as pg_buffercache_summary()'s)
+ * and the WAL positions are two atomic loads (lib/wal's
+ * xlogReadPositions()): every read goes through a read-only-safe function
+ * of the region's owner, never through its private offsets. A
  * region the segment does not have (a subsystem not yet built, or an older
  * layout) reads as null: shown as "-", never invented. A segment whose state
  * word says `discarded` (crash reset, see lib/shmem/segment.ts) reads as
@@ -28,24 +31,14 @@ import {
   BACKEND_TYPES,
   type BackendType,
   pgstatSnapshot,
+  procArrayMaxConnections,
   procArraySnapshot,
   type ProcSlotSnapshot,
   type ShmemSegment,
   type StatsSnapshot,
 } from "../shmem/mod.ts";
-// Layout constants read directly, as monitoring does (not in the subsystems' mod.ts; see README.md "Contracts").
-import { ProcArrayHeaderOffset } from "../shmem/proc_array_layout.ts";
-import {
-  BM_DIRTY,
-  BM_MAX_USAGE_COUNT,
-  BM_VALID,
-  BufDescOffset,
-  bufStateGetRefcount,
-  bufStateGetUsagecount,
-} from "../buffer/buf_internals.ts";
-import { BUFFER_DESC_BYTES } from "../storage/shmem_sizes.ts";
-import { XLogCtlOffset } from "../wal/xlog_shmem.ts";
-import { xlogBytePosToRecPtr, type XLogGeometry, xlogGeometry } from "../wal/xlog_page.ts";
+import { type BufferPoolSummary, bufferPoolSummary } from "../buffer/mod.ts";
+import { type WalPositions, xlogReadPositions } from "../wal/mod.ts";
 import { BLOCK_SIZE_BYTES } from "../common/limits.ts";
 
 /** One process-array slot, as `top` uses it. */
@@ -91,20 +84,10 @@ export interface CounterReading {
   readonly checkpoints: {
     readonly timed: number;
     readonly requested: number;
-    /** Write + sync time of all checkpoints, in µs (pg_stat_bgwriter's checkpoint_write_time + checkpoint_sync_time). */
-    readonly totalTimeUs: number;
     readonly buffersWritten: number;
+    /** The last completed checkpoint's start and end (epoch ms); null when none since the segment was created. */
+    readonly last: { readonly startMs: number; readonly endMs: number } | null;
   };
-}
-
-/** The buffer pool's state at one moment. */
-export interface BufferPoolReading {
-  readonly sizeBuffers: number;
-  readonly blockSizeBytes: number;
-  readonly usedBuffers: number | null;
-  readonly dirtyBuffers: number | null;
-  readonly pinnedBuffers: number | null;
-  readonly usageCountHistogram: readonly number[] | null;
 }
 
 /** Everything one frame needs from the segment. */
@@ -115,9 +98,9 @@ export interface SegmentReading {
   /** Null when the segment has no statistics region. */
   readonly counters: CounterReading | null;
   /** Null when the segment has no buffer descriptors. */
-  readonly bufferPool: BufferPoolReading | null;
-  /** Null when the segment has no WAL insertion state. */
-  readonly walPositions: { readonly insert: bigint; readonly flush: bigint } | null;
+  readonly bufferPool: (BufferPoolSummary & { readonly blockSizeBytes: number }) | null;
+  /** Null when the segment has no WAL insertion state, or before the startup process recorded the WAL geometry. */
+  readonly walPositions: WalPositions | null;
 }
 
 /**
@@ -132,7 +115,6 @@ export interface SegmentReading {
  */
 export class SegmentView {
   readonly #seg: ShmemSegment;
-  #walGeometry: XLogGeometry | null = null;
 
   private constructor(seg: ShmemSegment) {
     this.#seg = seg;
@@ -162,35 +144,15 @@ export class SegmentView {
   read(): SegmentReading | null {
     const seg = this.#seg;
     if (seg.state === "discarded") return null;
-    const procArray = seg.region("process array").offset;
     return {
       generation: seg.generation,
-      connectionsMax: seg.i32[(procArray + ProcArrayHeaderOffset.maxConnections) >> 2],
+      connectionsMax: procArrayMaxConnections(seg),
       slots: procArraySnapshot(seg).map(_slot),
       counters: seg.hasRegion("statistics") ? _counters(pgstatSnapshot(seg)) : null,
-      bufferPool: seg.hasRegion("buffer descriptors") ? _bufferPool(seg) : null,
-      walPositions: seg.hasRegion("XLOG control") ? this.#walPositions() : null,
-    };
-  }
-
-  /**
-   * The insert position (CurrBytePos turned into an LSN, as
-   * GetXLogInsertRecPtr()) and the flush position (LogwrtResult.Flush), each
-   * one atomic 64-bit load, no spinlock. Null until the startup process has
-   * recorded the WAL segment size.
-   */
-  #walPositions(): SegmentReading["walPositions"] {
-    const seg = this.#seg;
-    const base = seg.region("XLOG control").offset;
-    const segSizeBytes = seg.i32[(base + XLogCtlOffset.segSizeBytes) >> 2];
-    if (segSizeBytes <= 0) return null;
-    this.#walGeometry ??= xlogGeometry(segSizeBytes);
-    return {
-      insert: xlogBytePosToRecPtr(
-        this.#walGeometry,
-        Atomics.load(seg.bigInt64, (base + XLogCtlOffset.currBytePos) >> 3),
-      ),
-      flush: Atomics.load(seg.bigInt64, (base + XLogCtlOffset.resultFlush) >> 3),
+      bufferPool: seg.hasRegion("buffer descriptors")
+        ? { ...bufferPoolSummary(seg), blockSizeBytes: BLOCK_SIZE_BYTES }
+        : null,
+      walPositions: seg.hasRegion("XLOG control") ? xlogReadPositions(seg) ?? null : null,
     };
   }
 
@@ -199,41 +161,6 @@ export class SegmentView {
     this.#seg.detach();
   }
 }
-
-/**
- * Counts valid, dirty and pinned buffers and the usage counts of valid ones,
- * reading each descriptor's state word once (pg_buffercache_summary() does
- * the same without the header lock).
- */
-function _bufferPool(seg: ShmemSegment): BufferPoolReading {
-  const region = seg.region("buffer descriptors");
-  const sizeBuffers = Math.floor((region.sizeBytes - _BUFFER_DESC_HEADER_BYTES) / BUFFER_DESC_BYTES);
-  const histogram = new Array<number>(BM_MAX_USAGE_COUNT + 1).fill(0);
-  let used = 0;
-  let dirty = 0;
-  let pinned = 0;
-  let at = (region.offset + _BUFFER_DESC_HEADER_BYTES + BufDescOffset.state) >> 2;
-  const stride = BUFFER_DESC_BYTES >> 2;
-  for (let id = 0; id < sizeBuffers; id++, at += stride) {
-    const state = Atomics.load(seg.i32, at);
-    if (bufStateGetRefcount(state) > 0) pinned++;
-    if ((state & BM_VALID) === 0) continue;
-    used++;
-    if ((state & BM_DIRTY) !== 0) dirty++;
-    histogram[Math.min(BM_MAX_USAGE_COUNT, bufStateGetUsagecount(state))]++;
-  }
-  return {
-    sizeBuffers,
-    blockSizeBytes: BLOCK_SIZE_BYTES,
-    usedBuffers: used,
-    dirtyBuffers: dirty,
-    pinnedBuffers: pinned,
-    usageCountHistogram: histogram,
-  };
-}
-
-/** The buffer-descriptor region's header before descriptor 0 (lib/buffer/buf_internals.ts). */
-const _BUFFER_DESC_HEADER_BYTES = 64;
 
 function _slot(s: ProcSlotSnapshot): SlotReading {
   const local = s.clientPort === -1;
@@ -292,8 +219,8 @@ function _counters(s: StatsSnapshot): CounterReading {
     checkpoints: {
       timed: c.checkpointsTimed,
       requested: c.checkpointsReq,
-      totalTimeUs: c.checkpointWriteTimeUs + c.checkpointSyncTimeUs,
       buffersWritten: c.buffersCheckpoint,
+      last: s.lastCheckpoint,
     },
   };
 }

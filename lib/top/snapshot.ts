@@ -165,9 +165,13 @@ export interface CheckpointStats {
   readonly timed: number;
   /** Checkpoints requested (CHECKPOINT, WAL volume, shutdown). */
   readonly requested: number;
-  /** End of the last checkpoint, ISO 8601; null when none since start. */
+  /**
+   * End of the last checkpoint completed since the segment was created, ISO
+   * 8601; before one completes, the latest checkpoint's time from pg_control
+   * (e.g. the previous run's shutdown checkpoint); null when neither is known.
+   */
   readonly lastAt: string | null;
-  /** Duration of the last checkpoint in ms; null when none. */
+  /** Duration of the last checkpoint completed since the segment was created, in ms (end - start); null when none. */
   readonly lastDurationMs: number | null;
   /** Buffers written by checkpoints since start; null when not published. */
   readonly buffersWritten: number | null;

@@ -21,18 +21,26 @@
  * and are null after any discontinuity (first read, restart, reset).
  * Per read: one small file per process in /proc plus the pid file; the
  * process titles of children without a process-array slot are cached by pid
- * and start time. Requires `--allow-read` (data directory, /proc, /dev/shm)
- * and `--allow-ffi` (mmap, kill).
+ * and start time. Requires `--allow-read` (the data directory) and
+ * `--allow-ffi` (mmap, kill, /proc through lib/ffi/procfs.ts).
  *
  * @module
  */
 
 import { formatLsn, readControlFile } from "../wal/mod.ts";
 import { libc, LinuxConst } from "../ffi/libc.ts";
+import {
+  procBootTimeS,
+  procChildPids,
+  procClockTicksPerS,
+  procPageSizeBytes,
+  type ProcStat,
+  readProcCmdline,
+  readProcStat,
+} from "../ffi/procfs.ts";
 import type { PidFileContents } from "../postmaster/pid_file.ts";
 import type { BackendAction } from "./keys.ts";
 import { postmasterAlive, readClusterPidFile } from "./pid_file.ts";
-import { bootTimeS, childPids, type ProcStat, readProcStat, readProcTitle } from "./proc_stat.ts";
 import {
   type BufferStats,
   type CheckpointStats,
@@ -71,17 +79,15 @@ interface _Previous {
  */
 export class SnapshotReader implements SnapshotSource {
   readonly #dataDir: string;
-  readonly #bootTimeS = bootTimeS();
-  readonly #ticksPerS = Number(libc().sysconf(LinuxConst._SC_CLK_TCK));
-  readonly #pageBytes = Number(libc().sysconf(LinuxConst._SC_PAGESIZE));
+  readonly #bootTimeS = procBootTimeS();
+  readonly #ticksPerS = procClockTicksPerS();
+  readonly #pageBytes = procPageSizeBytes();
   #segment: SegmentView | null = null;
   #previous: _Previous | null = null;
   #lastStatus: TopSnapshot["status"] | null = null;
   #titles = new Map<string, string>();
   /** pg_control's mtime and its latest checkpoint's time (epoch ms), re-read only when the file changes. */
   #control: { mtimeMs: number; checkpointMs: number | null } | null = null;
-  /** Duration of the last checkpoint seen completing (same postmaster and generation), in ms. */
-  #lastCheckpointMs: number | null = null;
 
   /** @param dataDir the cluster's data directory */
   constructor(dataDir: string) {
@@ -112,7 +118,6 @@ export class SnapshotReader implements SnapshotSource {
     if (prev !== null && prev.generation !== null && generation !== null && prev.generation !== generation) {
       notices.push(`server reset after a crash: shared memory generation ${prev.generation} -> ${generation}`);
     }
-    if (!continuous) this.#lastCheckpointMs = null;
     const elapsedS = prev === null ? 0 : (nowMs - prev.atMs) / 1000;
     const cpuTicks = new Map<number, number>();
     const processes = this.#processes(pidFile, reading, nowMs, prev, elapsedS, cpuTicks);
@@ -131,7 +136,7 @@ export class SnapshotReader implements SnapshotSource {
       processes,
       buffers: reading === null ? null : _buffers(reading, prevCounters, elapsedS),
       wal: reading === null ? null : _wal(reading, prevCounters, elapsedS),
-      checkpoints: reading === null ? null : this.#checkpoints(reading, prevCounters),
+      checkpoints: reading === null ? null : this.#checkpoints(reading),
     };
   }
 
@@ -240,20 +245,21 @@ export class SnapshotReader implements SnapshotSource {
     const slots = new Map<number, SlotReading>();
     for (const s of reading?.slots ?? []) slots.set(s.pid, s);
     const cpu = (pid: number, stat: ProcStat): number | null => {
-      cpuTicks.set(pid, stat.cpuTicks);
+      const ticks = stat.utimeTicks + stat.stimeTicks;
+      cpuTicks.set(pid, ticks);
       const before = prev?.cpuTicks.get(pid);
       if (before === undefined || elapsedS <= 0) return null;
-      return Math.max(0, ((stat.cpuTicks - before) / this.#ticksPerS / elapsedS) * 100);
+      return Math.max(0, ((ticks - before) / this.#ticksPerS / elapsedS) * 100);
     };
     const out: ProcessInfo[] = [];
     const pmStat = readProcStat(pidFile.pid);
     out.push(_process(pidFile.pid, pmStat?.parentPid ?? null, "postmaster", true, null, nowMs, {
-      cpuPercent: pmStat === null ? null : cpu(pidFile.pid, pmStat),
-      rssBytes: pmStat === null ? null : pmStat.rssPages * this.#pageBytes,
+      cpuPercent: pmStat === undefined ? null : cpu(pidFile.pid, pmStat),
+      rssBytes: pmStat === undefined ? null : pmStat.rssPages * this.#pageBytes,
     }));
-    for (const pid of childPids(pidFile.pid)) {
+    for (const pid of procChildPids(pidFile.pid)) {
       const stat = readProcStat(pid);
-      if (stat === null) continue; // exited since the children list was read
+      if (stat === undefined) continue; // exited since the children list was read
       const slot = slots.get(pid) ?? null;
       const type = slot?.backendType ?? this.#childType(pid, stat);
       out.push(_process(pid, stat.parentPid, type, type !== "client backend", slot, nowMs, {
@@ -274,7 +280,7 @@ export class SnapshotReader implements SnapshotSource {
     const key = `${pid}:${stat.startTicks}`;
     const cached = this.#titles.get(key);
     if (cached !== undefined) return cached;
-    const title = readProcTitle(pid) ?? "";
+    const title = readProcCmdline(pid) ?? "";
     if (!title.startsWith(_TITLE_PREFIX)) return /--child=(\S+)/.exec(title)?.[1] ?? (title.split(" ")[0] || "unknown");
     const type = title.slice(_TITLE_PREFIX.length);
     if (this.#titles.size >= _TITLE_CACHE_MAX) this.#titles.clear();
@@ -283,25 +289,21 @@ export class SnapshotReader implements SnapshotSource {
   }
 
   /**
-   * Checkpoint figures: counts from the statistics, the latest checkpoint's
-   * time from pg_control (as pg_controldata's "Time of latest checkpoint"),
-   * and the duration of the last one `top` saw complete (the growth of the
-   * checkpoint write + sync time over the interval in which the count grew).
+   * Checkpoint figures: counts and the last completed checkpoint's end and
+   * duration from the statistics; before any checkpoint completed since the
+   * segment was created, the latest checkpoint's time from pg_control (as
+   * pg_controldata's "Time of latest checkpoint", e.g. the shutdown
+   * checkpoint of the previous run), without a duration.
    */
-  #checkpoints(r: SegmentReading, prev: CounterReading | null): CheckpointStats | null {
+  #checkpoints(r: SegmentReading): CheckpointStats | null {
     const c = r.counters?.checkpoints;
     if (c === undefined) return null;
-    const p = prev?.checkpoints;
-    const done = p === undefined ? 0 : c.timed + c.requested - p.timed - p.requested;
-    if (p !== undefined && done > 0) {
-      this.#lastCheckpointMs = Math.max(0, (c.totalTimeUs - p.totalTimeUs) / done / 1000);
-    }
-    const lastMs = this.#controlCheckpointMs();
+    const lastMs = c.last?.endMs ?? this.#controlCheckpointMs();
     return {
       timed: c.timed,
       requested: c.requested,
       lastAt: lastMs === null ? null : new Date(lastMs).toISOString(),
-      lastDurationMs: this.#lastCheckpointMs,
+      lastDurationMs: c.last === null ? null : Math.max(0, c.last.endMs - c.last.startMs),
       buffersWritten: c.buffersWritten,
     };
   }
@@ -434,8 +436,8 @@ function _wal(r: SegmentReading, prev: CounterReading | null, elapsedS: number):
   const rate = (f: "bytes" | "fsyncs" | "records") =>
     c === null || prev === null ? null : _rate(c.wal[f], prev.wal[f], elapsedS);
   return {
-    insertLsn: r.walPositions === null ? null : formatLsn(r.walPositions.insert),
-    flushLsn: r.walPositions === null ? null : formatLsn(r.walPositions.flush),
+    insertLsn: r.walPositions === null ? null : formatLsn(r.walPositions.insertLsn),
+    flushLsn: r.walPositions === null ? null : formatLsn(r.walPositions.flushLsn),
     bytesPerS: rate("bytes"),
     fsyncsPerS: rate("fsyncs"),
     recordsPerS: rate("records"),

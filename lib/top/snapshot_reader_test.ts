@@ -1,6 +1,14 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { GucSettings } from "../config/mod.ts";
-import { createShmemSegment, resetShmemSegment, type ShmemSegment, unlinkShmemSegment } from "../shmem/mod.ts";
+import { PROC_MAPS_MAX_BYTES, readProcFile } from "../ffi/procfs.ts";
+import {
+  createShmemSegment,
+  pgstatReportCheckpoint,
+  resetShmemSegment,
+  type ShmemSegment,
+  unlinkShmemSegment,
+} from "../shmem/mod.ts";
+import { storageShmemInit } from "../storage/storage_init.ts";
 import { xlogSharedStart } from "../wal/xlog_shmem.ts";
 import { SnapshotReader } from "./snapshot_reader.ts";
 import { TOP_SNAPSHOT_SCHEMA } from "./snapshot_schema.ts";
@@ -63,7 +71,7 @@ async function waitFor(cond: () => boolean, what: string): Promise<void> {
 beforeEach(() => {
   dataDir = Deno.makeTempDirSync({ prefix: "top_reader_" });
   segName = `/denogres.toptest.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}`;
-  seg = createShmemSegment(segName, settings);
+  seg = createShmemSegment(segName, settings, { initialize: storageShmemInit }); // as the postmaster does
   holders = [];
   readers = [];
 });
@@ -139,6 +147,15 @@ describe("SnapshotReader", () => {
     expect(checkJsonSchema(TOP_SNAPSHOT_SCHEMA, JSON.parse(JSON.stringify(second)))).toEqual([]);
   });
 
+  test("shows the last checkpoint's end and duration from the statistics", () => {
+    writePidFile(Deno.pid);
+    // No checkpoint since the segment was made and no pg_control: nothing to show, nothing invented.
+    expect(newReader().read().checkpoints).toMatchObject({ lastAt: null, lastDurationMs: null });
+    const endMs = Date.parse("2026-01-02T03:04:05.000Z");
+    pgstatReportCheckpoint(seg, endMs - 1250, endMs);
+    expect(newReader().read().checkpoints).toMatchObject({ lastAt: "2026-01-02T03:04:05.000Z", lastDurationMs: 1250 });
+  });
+
   test("reads the WAL positions once the startup process has recorded the WAL geometry", () => {
     xlogSharedStart(seg, 16 * 1024 * 1024, 7n, 0);
     writePidFile(Deno.pid);
@@ -150,7 +167,9 @@ describe("SnapshotReader", () => {
   test("maps the segment read-only", () => {
     writePidFile(Deno.pid);
     newReader().read();
-    const maps = Deno.readTextFileSync("/proc/self/maps").split("\n").filter((l) => l.includes(segName.slice(1)));
+    const maps = readProcFile("/proc/self/maps", PROC_MAPS_MAX_BYTES)!.split("\n").filter((l) =>
+      l.includes(segName.slice(1))
+    );
     // Ours (read-write, the test's own) and the reader's (read-only, shared).
     expect(maps.some((l) => / r--s /.test(l))).toBe(true);
   });
@@ -205,7 +224,7 @@ describe("SnapshotReader", () => {
     writePidFile(Deno.pid);
     const reader = newReader();
     expect(reader.read().server!.generation).toBe(1);
-    seg = resetShmemSegment(seg, settings);
+    seg = resetShmemSegment(seg, settings, { initialize: storageShmemInit });
     const after = reader.read();
     expect(after.status).toBe("running");
     expect(after.server!.generation).toBe(2);

@@ -10,8 +10,8 @@
  * 0 when a server runs, 3 when none does (as `pg_ctl status`). The live
  * dashboard needs a terminal on stdin and stdout; it never exits on a server
  * stop or crash (it shows it and re-attaches). Usage errors follow lib/cli:
- * one line, a hint, exit 1. Requires `--allow-read` (data directory, /proc,
- * /dev/shm), `--allow-ffi` (read-only mmap, kill) and `--allow-env`.
+ * one line, a hint, exit 1. Requires `--allow-read` (the data directory),
+ * `--allow-ffi` (read-only mmap, /proc through libc, kill) and `--allow-env`.
  *
  * @module
  */

@@ -27,16 +27,24 @@
 import { bufferSync } from "../buffer/bufmgr.ts";
 import type { GucSettings } from "../config/mod.ts";
 import { elog } from "../log/mod.ts";
-import { lwlockAcquire, lwlockRelease, mainLWLock, pgstatCountCheckpointer, type ShmemSegment } from "../shmem/mod.ts";
+import {
+  lwlockAcquire,
+  lwlockRelease,
+  mainLWLock,
+  pgstatCountCheckpointer,
+  pgstatReportCheckpoint,
+  procArrayDelayingChkpt,
+  procArrayStillDelayingChkpt,
+  type ShmemSegment,
+} from "../shmem/mod.ts";
 import { processSyncRequests, rememberSyncRequest } from "../storage/sync.ts";
 import { checkPointClog } from "../xact/clog.ts";
 import { readNextFullTransactionId, readNextOidAndOldestXid } from "../xact/varsup.ts";
 import { absorbSyncRequests, CheckpointFlags } from "./checkpointer_shmem.ts";
-import { TIMELINE_ID, type XLogRecPtr, xlogSegNoOf } from "./lsn.ts";
+import { type XLogRecPtr, xlogSegNoOf } from "./lsn.ts";
 import {
-  type CheckPoint,
-  CHECKPOINT_SIZE_BYTES,
-  encodeCheckPoint,
+  checkPointRecordData,
+  newCheckPoint,
   readControlFile,
   writeControlFile,
   XLOG_CHECKPOINT_ONLINE,
@@ -143,7 +151,8 @@ export function isCheckpointOnSchedule(
  * skipped when no WAL was written since the previous one.
  *
  * Lock contract: no locks on entry or exit; takes every insertion lock
- * briefly, then ControlFileLock to update pg_control.
+ * briefly, then (holding none) waits for commits caught in their commit
+ * window, then ControlFileLock to update pg_control.
  *
  * @param ctx segment, data directory, settings, pacing
  * @param flags CheckpointFlags
@@ -173,26 +182,16 @@ export async function createCheckPoint(ctx: CheckpointContext, flags: number): P
   xlogSetRedoRecPtr(redo);
   walInsertLockReleaseAll();
   if (ctx.settings.bool("log_checkpoints")) elog("LOG", `checkpoint starting:${_flagText(flags)}`);
+  await _waitForDelayingCommits(ctx.seg);
 
   const { nextOid, oldestXid } = readNextOidAndOldestXid(ctx.seg);
-  const cp: CheckPoint = {
+  const cp = newCheckPoint({
     redo,
-    thisTimeLineId: TIMELINE_ID,
-    prevTimeLineId: TIMELINE_ID,
     fullPageWrites: ctx.settings.bool("full_page_writes"),
     nextXid: readNextFullTransactionId(ctx.seg),
     nextOid,
     oldestXid,
-    nextMulti: 1,
-    nextMultiOffset: 0,
-    oldestXidDb: 1,
-    oldestMulti: 1,
-    oldestMultiDb: 1,
-    time: Math.floor(Date.now() / 1000),
-    oldestCommitTsXid: 0,
-    newestCommitTsXid: 0,
-    oldestActiveXid: 0,
-  };
+  });
 
   // CheckPointGuts: commit status, then buffers (spread), then fsync everything written.
   checkPointClog();
@@ -206,10 +205,8 @@ export async function createCheckPoint(ctx: CheckpointContext, flags: number): P
   const sync = processSyncRequests();
   const syncEndMs = Date.now();
 
-  const body = new Uint8Array(CHECKPOINT_SIZE_BYTES);
-  encodeCheckPoint(new DataView(body.buffer), 0, cp);
   const recEnd = xlogInsert(RM_XLOG_ID, shutdown ? XLOG_CHECKPOINT_SHUTDOWN : XLOG_CHECKPOINT_ONLINE, {
-    mainData: body,
+    mainData: checkPointRecordData(cp),
   });
   const recStart = xlogLastRecStart();
   xlogFlush(recEnd);
@@ -245,6 +242,7 @@ export async function createCheckPoint(ctx: CheckpointContext, flags: number): P
   const endMs = Date.now();
   pgstatCountCheckpointer(ctx.seg, "checkpointWriteTimeUs", (writeEndMs - startMs) * 1000);
   pgstatCountCheckpointer(ctx.seg, "checkpointSyncTimeUs", (syncEndMs - writeEndMs) * 1000);
+  pgstatReportCheckpoint(ctx.seg, startMs, endMs);
   const result: CheckpointResult = {
     performed: true,
     buffersWritten: written,
@@ -262,6 +260,24 @@ export async function createCheckPoint(ctx: CheckpointContext, flags: number): P
   };
   if (ctx.settings.bool("log_checkpoints")) _logEnd(result, x.seg.region("buffer blocks").sizeBytes / 8192);
   return result;
+}
+
+/** How often a checkpoint re-checks commits that delay it (CreateCheckPoint's pg_usleep(10000L)). */
+const _DELAY_CHKPT_POLL_MS = 10;
+
+/**
+ * Waits until every commit that was between its commit record and its
+ * commit status when the redo point was set has set the status
+ * (PostgreSQL's HaveVirtualXIDsDelayingChkpt loop), so the clog pages this
+ * checkpoint writes hold every commit whose record precedes the redo point.
+ * Commits starting later do not count: their records follow the redo point.
+ * No wait event, as in PostgreSQL 15 (16 added CheckpointDelayStart).
+ */
+async function _waitForDelayingCommits(seg: ShmemSegment): Promise<void> {
+  const delaying = procArrayDelayingChkpt(seg);
+  while (procArrayStillDelayingChkpt(seg, delaying)) {
+    await new Promise((r) => setTimeout(r, _DELAY_CHKPT_POLL_MS));
+  }
 }
 
 function _skipped(startMs: number): CheckpointResult {

@@ -50,8 +50,9 @@ const _WRITE_DELAY_MS = 100;
  * The checkpointer's main loop (CheckpointerMain).
  *
  * @param ctx the child context (segment attached, checkpointer slot claimed)
+ * @returns never: after the shutdown checkpoint the process exits 0 through the orderly exit
  */
-export async function checkpointerMain(ctx: ChildContext): Promise<void> {
+export async function checkpointerMain(ctx: ChildContext): Promise<never> {
   const seg = ctx.segment;
   initStorageAccess(seg, ctx.dataDir, ctx.settings, "checkpointer");
   setCheckpointerPid(seg, Deno.pid);
@@ -104,6 +105,7 @@ export async function checkpointerMain(ctx: ChildContext): Promise<void> {
   } finally {
     storageProcessCleanup();
   }
+  return ctx.exit(0); // proc_exit(0): exit callbacks, then the slot is released
 }
 
 async function _runCheckpoint(

@@ -81,6 +81,7 @@ export {
   MAX_GENERIC_XLOG_PAGES,
 } from "./generic_xlog.ts";
 export { xlogReadBufferForRedo, type XLogRedoAction } from "./xlog_utils.ts";
+export { type WalPositions, xlogReadPositions } from "./xlog_shmem.ts";
 export { CheckpointFlags, requestCheckpoint, requestCheckpointNoWait } from "./checkpointer_shmem.ts";
 export { type CheckpointResult, createCheckPoint } from "./checkpoint.ts";
 export { startupProcessMain, type StartupResult, startupXlog } from "./startup.ts";

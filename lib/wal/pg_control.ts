@@ -37,7 +37,7 @@ import {
 } from "../common/limits.ts";
 import { writeFileDurably } from "../storage/fd.ts";
 import { crc32c } from "./crc32c.ts";
-import type { TimeLineId, XLogRecPtr } from "./lsn.ts";
+import { TIMELINE_ID, type TimeLineId, type XLogRecPtr } from "./lsn.ts";
 
 /** Physical size of the control file (PG_CONTROL_FILE_SIZE). */
 export const PG_CONTROL_FILE_SIZE = 8192;
@@ -163,6 +163,45 @@ export interface ControlFileData {
  */
 export function dbStateName(code: number): DBState | "unrecognized status code" {
   return _DB_STATES[code] ?? "unrecognized status code";
+}
+
+/**
+ * A checkpoint of this single-timeline cluster without multixacts or commit
+ * timestamps (what initdb's bootstrap checkpoint and every later one share):
+ * timeline 1, multixact counters at their start, time now.
+ *
+ * @param fields what differs between checkpoints
+ * @returns the full CheckPoint
+ */
+export function newCheckPoint(
+  fields: Pick<CheckPoint, "redo" | "fullPageWrites" | "nextXid" | "nextOid" | "oldestXid">,
+): CheckPoint {
+  return {
+    ...fields,
+    thisTimeLineId: TIMELINE_ID,
+    prevTimeLineId: TIMELINE_ID,
+    nextMulti: 1,
+    nextMultiOffset: 0,
+    oldestXidDb: 1,
+    oldestMulti: 1,
+    oldestMultiDb: 1,
+    time: Math.floor(Date.now() / 1000),
+    oldestCommitTsXid: 0,
+    newestCommitTsXid: 0,
+    oldestActiveXid: 0,
+  };
+}
+
+/**
+ * The main data of a checkpoint WAL record: the CheckPoint struct.
+ *
+ * @param cp the checkpoint
+ * @returns its 88 bytes
+ */
+export function checkPointRecordData(cp: CheckPoint): Uint8Array {
+  const body = new Uint8Array(CHECKPOINT_SIZE_BYTES);
+  encodeCheckPoint(new DataView(body.buffer), 0, cp);
+  return body;
 }
 
 /**

@@ -30,6 +30,7 @@ import { SqlError, SqlState } from "../common/errors.ts";
 import { WAL_PAGE_SIZE_BYTES } from "../common/limits.ts";
 import type { GucSettings } from "../config/mod.ts";
 import { LinuxConst } from "../ffi/libc.ts";
+import { procClockTicksPerS, readProcStat } from "../ffi/procfs.ts";
 import { elog, formatLogTime } from "../log/mod.ts";
 import type { ChildContext } from "../postmaster/aux_process.ts";
 import { lwlockAcquire, lwlockRelease, mainLWLock, type ShmemSegment } from "../shmem/mod.ts";
@@ -107,14 +108,12 @@ function _stateMessage(cf: ControlFileData): { msg: string; hint?: string } | un
   return messages[cf.state];
 }
 
+/** This process's CPU times (PostgreSQL's pg_rusage_show), from /proc/self/stat. */
 function _cpuTimes(): { userS: number; systemS: number } | undefined {
-  try {
-    const stat = Deno.readTextFileSync("/proc/self/stat");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { userS: Number(fields[11]) / 100, systemS: Number(fields[12]) / 100 };
-  } catch {
-    return undefined;
-  }
+  const stat = readProcStat("self");
+  if (stat === undefined) return undefined;
+  const ticksPerS = procClockTicksPerS();
+  return { userS: stat.utimeTicks / ticksPerS, systemS: stat.stimeTicks / ticksPerS };
 }
 
 function _usage(cpu0: ReturnType<typeof _cpuTimes>, t0: number): string {
@@ -338,15 +337,20 @@ function _prepareInsert(
 }
 
 /**
- * The startup process's main (contract 1): runs {@link startupXlog} and
- * returns, so the process exits 0 and the postmaster proceeds.
+ * The startup process's main (contract 1, StartupProcessMain): runs
+ * {@link startupXlog}, then exits 0 through the orderly exit, which
+ * releases its process-array slot (PostgreSQL's proc_exit(0) → ProcKill),
+ * so pg_stat_activity stops listing it; the postmaster then proceeds. An
+ * error propagates (exit 1: the postmaster's startup-failure path).
  *
  * @param ctx the child context (segment attached, startup slot claimed)
+ * @returns never: the process exits
  */
-export async function startupProcessMain(ctx: ChildContext): Promise<void> {
+export async function startupProcessMain(ctx: ChildContext): Promise<never> {
   try {
     await startupXlog(ctx.segment, ctx.dataDir, ctx.settings, () => ctx.signals.terminatePending);
   } finally {
     storageProcessCleanup();
   }
+  return ctx.exit(0);
 }

@@ -31,8 +31,9 @@ const _HIBERNATE_FACTOR = 25;
  * The walwriter's main loop (WalWriterMain).
  *
  * @param ctx the child context (segment attached, walwriter slot claimed)
+ * @returns never: on SIGTERM or SIGUSR2 the process exits 0 through the orderly exit
  */
-export async function walWriterMain(ctx: ChildContext): Promise<void> {
+export async function walWriterMain(ctx: ChildContext): Promise<never> {
   initStorageAccess(ctx.segment, ctx.dataDir, ctx.settings, "walwriter");
   let leftTillHibernate = _LOOPS_UNTIL_HIBERNATE;
   try {
@@ -46,4 +47,5 @@ export async function walWriterMain(ctx: ChildContext): Promise<void> {
   } finally {
     storageProcessCleanup();
   }
+  return ctx.exit(0); // proc_exit(0): the slot is released
 }

@@ -47,10 +47,10 @@ import {
   lwlockRelease,
   pgstatCountWal,
   type ShmemSegment,
+  SpinDelay,
   spinLockAcquire,
   spinLockRelease,
 } from "../shmem/mod.ts";
-import { SpinDelay } from "../shmem/spin.ts";
 import { criticalSection, panic } from "../storage/critical_section.ts";
 import { fileClose, fileSync, fileWriteAt } from "../storage/fd.ts";
 import { NUM_XLOGINSERT_LOCKS } from "../storage/shmem_sizes.ts";

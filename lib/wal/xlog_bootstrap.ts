@@ -27,9 +27,8 @@ import { FIRST_NORMAL_OBJECT_ID, FIRST_NORMAL_TRANSACTION_ID } from "../xact/tra
 import { CLOG_DIR, CLOG_PAGE_BYTES, clogSegmentFileName } from "../xact/clog_page.ts";
 import { TIMELINE_ID } from "./lsn.ts";
 import {
-  type CheckPoint,
-  CHECKPOINT_SIZE_BYTES,
-  encodeCheckPoint,
+  checkPointRecordData,
+  newCheckPoint,
   newControlFile,
   writeControlFile,
   XLOG_CHECKPOINT_SHUTDOWN,
@@ -89,27 +88,19 @@ export function bootStrapXlog(dataDir: string, settings: GucSettings, systemIden
   for (const d of [XLOGDIR, CLOG_DIR, "global"]) Deno.mkdirSync(`${dataDir}/${d}`, { recursive: true, mode: 0o700 });
 
   const redo = BigInt(segSize) + BigInt(SIZE_OF_XLOG_LONG_PHD);
-  const checkPoint: CheckPoint = {
+  const checkPoint = newCheckPoint({
     redo,
-    thisTimeLineId: TIMELINE_ID,
-    prevTimeLineId: TIMELINE_ID,
     fullPageWrites: settings.bool("full_page_writes"),
     nextXid: BigInt(FIRST_NORMAL_TRANSACTION_ID),
     nextOid: FIRST_NORMAL_OBJECT_ID,
-    nextMulti: 1,
-    nextMultiOffset: 0,
     oldestXid: FIRST_NORMAL_TRANSACTION_ID,
-    oldestXidDb: 1,
-    oldestMulti: 1,
-    oldestMultiDb: 1,
-    time: Math.floor(Date.now() / 1000),
-    oldestCommitTsXid: 0,
-    newestCommitTsXid: 0,
-    oldestActiveXid: 0,
-  };
-  const body = new Uint8Array(CHECKPOINT_SIZE_BYTES);
-  encodeCheckPoint(new DataView(body.buffer), 0, checkPoint);
-  const rec = assembleXLogRecord({ rmid: RM_XLOG_ID, info: XLOG_CHECKPOINT_SHUTDOWN, xid: 0, mainData: body });
+  });
+  const rec = assembleXLogRecord({
+    rmid: RM_XLOG_ID,
+    info: XLOG_CHECKPOINT_SHUTDOWN,
+    xid: 0,
+    mainData: checkPointRecordData(checkPoint),
+  });
   finishXLogRecordCrc(rec, 0n);
 
   const page = new Uint8Array(WAL_PAGE_SIZE_BYTES);

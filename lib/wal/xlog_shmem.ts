@@ -44,7 +44,7 @@ import {
 } from "../shmem/mod.ts";
 import { NUM_XLOGINSERT_LOCKS, XLOG_CTL_FIXED_BYTES } from "../storage/shmem_sizes.ts";
 import type { XLogRecPtr } from "./lsn.ts";
-import { type XLogGeometry, xlogGeometry } from "./xlog_page.ts";
+import { xlogBytePosToRecPtr, type XLogGeometry, xlogGeometry } from "./xlog_page.ts";
 
 /** Byte offsets in the XLOG control region. */
 export const XLogCtlOffset = {
@@ -92,6 +92,38 @@ export interface XLogShared {
   /** Byte offsets of WALBufMappingLock and WALWriteLock. */
   readonly walBufMappingLock: number;
   readonly walWriteLock: number;
+}
+
+/** The WAL positions a monitor shows. */
+export interface WalPositions {
+  /** Where the next record will go (pg_current_wal_insert_lsn()). */
+  readonly insertLsn: XLogRecPtr;
+  /** Up to where WAL is durable (pg_current_wal_flush_lsn()). */
+  readonly flushLsn: XLogRecPtr;
+}
+
+/**
+ * Reads the insert and flush positions for monitoring, without the insert
+ * spinlock or info_lck: CurrBytePos (turned into an LSN, as
+ * GetXLogInsertRecPtr()) and the shared LogwrtResult.Flush are each one
+ * atomic 64-bit load, so this works on a read-only attachment, needs no
+ * process-array slot and never waits. The two loads may be microseconds
+ * apart, as two calls of PostgreSQL's functions are.
+ *
+ * Lock contract: takes no lock.
+ *
+ * @param seg an attached segment (read-only is enough)
+ * @returns the positions, or undefined until the startup process has recorded the WAL geometry
+ */
+export function xlogReadPositions(seg: ShmemSegment): WalPositions | undefined {
+  const base = seg.region("XLOG control").offset;
+  const segSizeBytes = Atomics.load(seg.i32, (base + XLogCtlOffset.segSizeBytes) >> 2);
+  if (segSizeBytes <= 0) return undefined;
+  const currBytePos = Atomics.load(seg.bigInt64, (base + XLogCtlOffset.currBytePos) >> 3);
+  return {
+    insertLsn: xlogBytePosToRecPtr(xlogGeometry(segSizeBytes), currBytePos),
+    flushLsn: Atomics.load(seg.bigInt64, (base + XLogCtlOffset.resultFlush) >> 3),
+  };
 }
 
 /**

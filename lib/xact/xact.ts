@@ -26,7 +26,15 @@
  */
 
 import { assert } from "../common/assert.ts";
-import { pgstatCountXact, procArrayAuxProcNo, procArraySetXid, setLatch, type ShmemSegment } from "../shmem/mod.ts";
+import {
+  pgstatCountXact,
+  procArrayAuxProcNo,
+  procArrayDelayChkptEnd,
+  procArrayDelayChkptStart,
+  procArraySetXid,
+  setLatch,
+  type ShmemSegment,
+} from "../shmem/mod.ts";
 import { criticalSection } from "../storage/critical_section.ts";
 import type { Rmgr } from "../wal/rmgr.ts";
 import { RM_XACT_ID } from "../wal/rmgr_ids.ts";
@@ -83,20 +91,28 @@ export interface CommitOptions {
 export function commitTransaction(seg: ShmemSegment, xid: TransactionId, options: CommitOptions): XLogRecPtr {
   assert(transactionIdIsNormal(xid), "a normal xid commits");
   const sync = options.synchronousCommit !== "off" && options.fsync;
-  const end = criticalSection(() => {
-    const lsn = xlogInsert(RM_XACT_ID, XLOG_XACT_COMMIT, {
-      xid,
-      mainData: encodeXactRecord(timestampTzFromMs(Date.now())),
+  // A checkpoint whose redo point lands between the commit record and the commit status must wait for the status,
+  // or it could write pg_xact without it and let recovery start past the record (PostgreSQL's DELAY_CHKPT_START).
+  procArrayDelayChkptStart(seg);
+  let end: XLogRecPtr;
+  try {
+    end = criticalSection(() => {
+      const lsn = xlogInsert(RM_XACT_ID, XLOG_XACT_COMMIT, {
+        xid,
+        mainData: encodeXactRecord(timestampTzFromMs(Date.now())),
+      });
+      if (sync) {
+        xlogFlush(lsn);
+        transactionIdSetStatus(xid, "committed");
+      } else {
+        if (xlogSetAsyncXactLsn(lsn)) setLatch(seg, procArrayAuxProcNo(seg, "walwriter"));
+        transactionIdSetStatus(xid, "committed", lsn);
+      }
+      return lsn;
     });
-    if (sync) {
-      xlogFlush(lsn);
-      transactionIdSetStatus(xid, "committed");
-    } else {
-      if (xlogSetAsyncXactLsn(lsn)) setLatch(seg, procArrayAuxProcNo(seg, "walwriter"));
-      transactionIdSetStatus(xid, "committed", lsn);
-    }
-    return lsn;
-  });
+  } finally {
+    procArrayDelayChkptEnd(seg);
+  }
   _endTransaction(seg, xid, true, options.databaseOid ?? 0);
   return end;
 }

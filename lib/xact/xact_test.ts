@@ -1,6 +1,15 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { pgstatSnapshot, procArraySnapshot, type ShmemSegment } from "../shmem/mod.ts";
+import {
+  pgstatSnapshot,
+  procArrayDelayChkptEnd,
+  procArrayDelayChkptStart,
+  procArrayDelayingChkpt,
+  procArraySnapshot,
+  type ShmemSegment,
+} from "../shmem/mod.ts";
 import { claimSlot, cleanup, makeDataDir, makeSegment, testSettings } from "../storage/testdata/storage_fixture.ts";
+import { createCheckPoint } from "../wal/checkpoint.ts";
+import { CheckpointFlags } from "../wal/checkpointer_shmem.ts";
 import { startupXlog } from "../wal/startup.ts";
 import { getFlushRecPtr } from "../wal/xlog.ts";
 import { checkPointClog } from "./clog.ts";
@@ -53,5 +62,31 @@ describe("transactions", () => {
     expect(transactionIdStatus(1)).toBe("committed");
     const s = pgstatSnapshot(seg);
     expect(s.xact["client backend"]).toEqual({ commits: 2, rollbacks: 1 });
+  });
+
+  test("a checkpoint waits for a commit caught between its record and its status (DELAY_CHKPT_START)", async () => {
+    const settings = testSettings();
+    dir = makeDataDir(settings);
+    seg = makeSegment(settings);
+    claimSlot(seg);
+    await startupXlog(seg, dir, settings);
+    // This process stands for a committer inside commitTransaction's window.
+    procArrayDelayChkptStart(seg);
+    let done = false;
+    const checkpoint = createCheckPoint(
+      { seg, dataDir: dir, settings },
+      CheckpointFlags.FORCE | CheckpointFlags.IMMEDIATE,
+    )
+      .then((r) => {
+        done = true;
+        return r;
+      });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(done).toBe(false);
+    procArrayDelayChkptEnd(seg);
+    expect((await checkpoint).performed).toBe(true);
+    // A commit's window opened and closed by commitTransaction itself leaves nothing delaying.
+    commitTransaction(seg, getNewTransactionId(seg), { synchronousCommit: "on", fsync: true });
+    expect(procArrayDelayingChkpt(seg).size).toBe(0);
   });
 });

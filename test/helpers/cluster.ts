@@ -15,9 +15,14 @@
  * for every child of the postmaster to be gone, removes the shared-memory
  * segment named in postmaster.pid if it survived, and deletes the
  * directory. Tests use ports in their engineer's range (see the team brief).
+ * `clusterScope()` destroys a test's clusters after it; `runCommand()` and
+ * `runCtl()` run the real commands the tests drive.
  *
  * @module
  */
+
+import { afterEach } from "vitest";
+import { procChildPids, readProcCmdline, readProcStat } from "../../lib/ffi/procfs.ts";
 
 const REPO_ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 /** Longest wait for a cluster to become ready, in ms (generous: 2 shared cores). */
@@ -65,10 +70,61 @@ export interface ClusterOptions {
   noStart?: boolean;
 }
 
-async function _run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
-  const r = await new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" }).output();
+/** A finished command: its exit code and what it printed. */
+export interface CommandResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a command to its end with stdin closed, collecting its output.
+ *
+ * @param cmd the program
+ * @param args its arguments
+ * @param env extra environment variables
+ * @returns exit code, stdout and stderr
+ */
+export async function runCommand(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<CommandResult> {
+  const r = await new Deno.Command(cmd, { args, env, stdin: "null", stdout: "piped", stderr: "piped" }).output();
   const d = new TextDecoder();
-  return { code: r.code, out: d.decode(r.stdout) + d.decode(r.stderr) };
+  return { code: r.code, stdout: d.decode(r.stdout), stderr: d.decode(r.stderr) };
+}
+
+/**
+ * Runs the real `bin/ctl`.
+ *
+ * @param args its arguments (`start -D …`)
+ * @param env extra environment variables
+ * @returns exit code, stdout and stderr
+ */
+export function runCtl(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
+  return runCommand(`${REPO_ROOT}/bin/ctl`, args, env);
+}
+
+/**
+ * The clusters a test file's tests start, each destroyed after its test
+ * whatever the outcome. Call once at the top of the file (it registers an
+ * `afterEach`).
+ *
+ * @returns `start(options)`: {@link startCluster}, remembered for the clean-up
+ */
+export function clusterScope(): { start(options: ClusterOptions): Promise<Cluster> } {
+  const clusters: Cluster[] = [];
+  afterEach(async () => {
+    for (const c of clusters.splice(0)) await c.destroy();
+  });
+  return {
+    start: async (options) => {
+      const c = await startCluster(options);
+      clusters.push(c);
+      return c;
+    },
+  };
 }
 
 /**
@@ -88,35 +144,18 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs:
 
 /** @returns whether a process exists (and is not a zombie) */
 export function processAlive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
+  const state = readProcStat(pid)?.state;
+  return state !== undefined && state !== "Z";
 }
 
-/** @returns pids whose parent is `ppid` */
+/** @returns pids whose parent is `ppid` (zombies left out) */
 export function childPids(ppid: number): number[] {
-  const out: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[1]) === ppid && fields[0] !== "Z") out.push(Number(e.name));
-    } catch { /* exited */ }
-  }
-  return out;
+  return procChildPids(ppid).filter(processAlive);
 }
 
 /** @returns a process's command line as `ps` shows it (its title, for denogres processes) */
 export function processTitle(pid: number): string {
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ").trim();
-  } catch {
-    return "";
-  }
+  return readProcCmdline(pid)?.trim() ?? "";
 }
 
 /** @returns postmaster.pid's lines, or undefined when it does not exist */
@@ -231,8 +270,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     },
   };
   try {
-    const initdb = await _run(`${REPO_ROOT}/bin/initdb`, ["-D", dataDir, "-U", "postgres", "-A", "trust"]);
-    if (initdb.code !== 0) throw new Error(`initdb failed (${initdb.code}):\n${initdb.out}`);
+    const initdb = await runCommand(`${REPO_ROOT}/bin/initdb`, ["-D", dataDir, "-U", "postgres", "-A", "trust"]);
+    if (initdb.code !== 0) throw new Error(`initdb failed (${initdb.code}):\n${initdb.stdout}${initdb.stderr}`);
     if (options.conf !== undefined) {
       const extra = Object.entries(options.conf).map(([k, v]) => `${k} = '${v.replaceAll("'", "''")}'\n`).join("");
       await Deno.writeTextFile(`${dataDir}/postgresql.conf`, extra, { append: true });
@@ -359,4 +398,27 @@ export async function openRawSession(
     if (!closed) conn.write(new Uint8Array([0x58, 0, 0, 0, 4])).catch(() => {}).finally(close);
   };
   return session;
+}
+
+/**
+ * Sends a real CancelRequest over TCP, as libpq's PQcancel does, and waits
+ * until the server closes that connection.
+ *
+ * @param port the server's TCP port on 127.0.0.1
+ * @param processId the target's pid from its BackendKeyData
+ * @param secretKey the target's secret key
+ */
+export async function sendCancelRequest(port: number, processId: number, secretKey: number): Promise<void> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const packet = new Uint8Array(16);
+  const view = new DataView(packet.buffer);
+  view.setInt32(0, 16);
+  view.setInt32(4, 80877102);
+  view.setInt32(8, processId);
+  view.setInt32(12, secretKey);
+  await conn.write(packet);
+  try {
+    while ((await conn.read(new Uint8Array(16))) !== null) { /* the server sends nothing; wait for its close */ }
+  } catch { /* reset: closed as well */ }
+  conn.close();
 }

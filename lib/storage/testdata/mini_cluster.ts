@@ -12,6 +12,7 @@
  */
 
 import type { GucSettings } from "../../config/mod.ts";
+import { procSignalCaught } from "../../ffi/procfs.ts";
 import { createShmemSegment, type ShmemSegment, unlinkShmemSegment } from "../../shmem/mod.ts";
 import { storageShmemInit } from "../storage_init.ts";
 
@@ -122,6 +123,26 @@ export class MiniCluster {
       ],
       true,
     );
+  }
+
+  /**
+   * Sends a signal to a started child once it can catch it, as the
+   * postmaster does (lib/postmaster README, invariant 6): a Deno child that
+   * has not installed its handler yet would be killed by SIGUSR2 or SIGTERM.
+   *
+   * @param p the child
+   * @param sig the signal
+   * @param timeoutMs longest wait for the handler
+   * @throws {Error} when the child exits or installs no handler in time
+   */
+  async signalWhenCaught(p: MiniProcess, sig: "SIGUSR2" | "SIGTERM", timeoutMs = 60_000): Promise<void> {
+    const signo = sig === "SIGUSR2" ? 12 : 15;
+    const deadline = Date.now() + timeoutMs;
+    while (!procSignalCaught(p.child.pid, signo)) {
+      if (Date.now() > deadline) throw new Error(`${p.name} (pid ${p.child.pid}) installed no ${sig} handler`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    p.child.kill(sig);
   }
 
   /**
