@@ -35,7 +35,16 @@ const RUN_DENOGRES = DENOGRES_PRESENT && Deno.env.get("DENOGRES_BENCH_CANDIDATE"
  * the basic query path. Others may fail on denogres (the harness reports it
  * as an error cell, which is the harness working); they must not be silent.
  */
-const _DENOGRES_MUST_MEASURE = ["initdb", "initdb_nosync", "start", "stop", "select1_simple_c1", "mem_idle"];
+const _DENOGRES_MUST_MEASURE = [
+  "initdb",
+  "initdb_nosync",
+  "start",
+  "stop",
+  "connect",
+  "connect_fresh",
+  "select1_simple_c1",
+  "mem_idle",
+];
 
 /** Generous: a quick run is about 30 s with PostgreSQL in both columns on 2 cores. */
 const QUICK_RUN_TIMEOUT_MS = 600_000;
@@ -109,6 +118,7 @@ async function _quickRun(candidate: "denogres" | "postgresql", port: number): Pr
       "start",
       "stop",
       "connect",
+      "connect_fresh",
       "select1_simple_c1",
       "select1_simple_c8",
       "select1_prepared_c1",

@@ -125,6 +125,7 @@ describe("node-postgres", () => {
 describe("pgbench", () => {
   const script = Deno.makeTempFileSync({ suffix: ".sql" });
   Deno.writeTextFileSync(script, "SELECT 1;\n");
+  afterAll(() => Deno.removeSync(script));
   for (const mode of ["simple", "extended", "prepared"]) {
     test(`-M ${mode}: 8 clients for 5 s without a failed transaction`, async () => {
       const r = await run("pgbench", [

@@ -47,6 +47,8 @@ export const REPO_ROOT = new URL("../../", import.meta.url).pathname.replace(/\/
 
 /** Longest a cluster command (initdb, ctl) may run before it is killed. */
 const CLUSTER_COMMAND_TIMEOUT_MS = 180_000;
+/** Wait after a reload for every process to have read the new configuration (they do so at their next wake-up). */
+const SETTINGS_RELOAD_SETTLE_MS = 1_000;
 /** Longest teardown waits for an immediate stop before SIGKILL. */
 const TEARDOWN_STOP_TIMEOUT_MS = 15_000;
 
@@ -56,6 +58,7 @@ interface _Engine {
   initdbArgv(dataDir: string): string[];
   startArgv(dataDir: string, logFile: string, port: number, socketDir: string): string[];
   stopArgv(dataDir: string, mode: "fast" | "immediate"): string[];
+  reloadArgv(dataDir: string): string[];
   versionArgv(): string[];
 }
 
@@ -74,6 +77,7 @@ const _POSTGRESQL: _Engine = {
     `-p ${port} -k ${socketDir}`,
   ],
   stopArgv: (dataDir, mode) => [`${PG_BIN_DIR}/pg_ctl`, "stop", "-w", "-D", dataDir, "-m", mode],
+  reloadArgv: (dataDir) => [`${PG_BIN_DIR}/pg_ctl`, "reload", "-D", dataDir],
   versionArgv: () => [`${PG_BIN_DIR}/postgres`, "--version"],
 };
 
@@ -92,6 +96,7 @@ const _DENOGRES: _Engine = {
     `-p ${port} -k ${socketDir}`,
   ],
   stopArgv: (dataDir, mode) => [`${REPO_ROOT}/bin/ctl`, "stop", "-w", "-D", dataDir, "-m", mode],
+  reloadArgv: (dataDir) => [`${REPO_ROOT}/bin/ctl`, "reload", "-D", dataDir],
   versionArgv: () => [`${REPO_ROOT}/bin/ctl`, "--version"],
 };
 
@@ -244,6 +249,31 @@ export class Cluster {
    */
   async stop(mode: "fast" | "immediate" = "fast"): Promise<number> {
     return (await this.#must(this.#engine.stopArgv(this.dataDir, mode))).elapsedMs;
+  }
+
+  /**
+   * Runs `fn` with extra parameters in effect: appended to
+   * postgresql.auto.conf and reloaded (`ctl reload`), then the file restored
+   * and reloaded again, also when `fn` throws.
+   *
+   * @param settings reloadable parameters (`name` → value, quoted as needed)
+   * @param fn the measurement
+   * @returns what `fn` returns
+   */
+  async withSettings<T>(settings: Readonly<Record<string, string>>, fn: () => Promise<T>): Promise<T> {
+    const file = `${this.dataDir}/postgresql.auto.conf`;
+    const original = await Deno.readTextFile(file);
+    const extra = Object.entries(settings).map(([name, value]) => `${name} = ${value}\n`).join("");
+    await Deno.writeTextFile(file, original + extra);
+    try {
+      await this.#must(this.#engine.reloadArgv(this.dataDir));
+      await sleep(SETTINGS_RELOAD_SETTLE_MS);
+      return await fn();
+    } finally {
+      await Deno.writeTextFile(file, original);
+      await this.#must(this.#engine.reloadArgv(this.dataDir));
+      await sleep(SETTINGS_RELOAD_SETTLE_MS);
+    }
   }
 
   /** Whether the postmaster named in the pid file is alive. */

@@ -16,7 +16,7 @@ import {
 } from "./connect_phases.ts";
 import { initdbNoSyncWorkload, initdbWorkload, startWorkload, stopWorkload } from "./lifecycle.ts";
 import { memIdleWorkload, memPerBackendWorkload, memSessionsWorkload } from "./memory.ts";
-import { connectWorkload, select1Workloads } from "./select1.ts";
+import { connectFreshWorkload, connectWorkload, select1Workloads } from "./select1.ts";
 
 /** Every workload, in run order. */
 export const WORKLOADS: readonly Workload[] = [
@@ -25,6 +25,7 @@ export const WORKLOADS: readonly Workload[] = [
   startWorkload,
   stopWorkload,
   connectWorkload,
+  connectFreshWorkload,
   connAuthWorkload,
   connReadyWorkload,
   connCpuWorkload,

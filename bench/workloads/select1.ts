@@ -34,19 +34,38 @@ function _pgbenchWorkload(
   };
 }
 
+function _connectSpec(ctx: Omit<RunContext, "warn">): PgbenchSpec {
+  return { scriptFile: ctx.select1Script, protocol: "simple", clients: 4, durationS: ctx.durationS, connectEach: true };
+}
+
 /** New connection per `SELECT 1`, 4 clients: connections per second. */
 export const connectWorkload: Workload = _pgbenchWorkload(
   "connect",
   "conn/s",
   "pgbench -C, 4 clients: a new connection for every SELECT 1",
-  (ctx) => ({
-    scriptFile: ctx.select1Script,
-    protocol: "simple",
-    clients: 4,
-    durationS: ctx.durationS,
-    connectEach: true,
-  }),
+  _connectSpec,
 );
+
+/**
+ * The same with a fresh process for every connection on denogres
+ * (`backend_session_limit = 0`: no backend recycling, PostgreSQL's model);
+ * PostgreSQL forks one for every connection anyway.
+ */
+export const connectFreshWorkload: Workload = {
+  ..._pgbenchWorkload(
+    "connect_fresh",
+    "conn/s",
+    "pgbench -C as connect, denogres with backend_session_limit = 0 (a new process per connection)",
+    _connectSpec,
+  ),
+  command: (t, ctx) =>
+    (t.engine === "denogres" ? "with backend_session_limit = 0 in postgresql.auto.conf, reloaded: " : "") +
+    shellQuote(pgbenchArgv(_connectSpec(ctx), t)),
+  run: (t, ctx) => {
+    const measure = () => runPgbench(_connectSpec(ctx), t);
+    return t.engine === "denogres" ? t.withSettings({ backend_session_limit: "0" }, measure) : measure();
+  },
+};
 
 /** The four SELECT 1 throughput workloads: simple/prepared x 1/8 clients. */
 export const select1Workloads: Workload[] = (["simple", "prepared"] as const).flatMap((protocol) =>
