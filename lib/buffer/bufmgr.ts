@@ -548,17 +548,6 @@ export function lockBuffer(buf: Buffer, mode: BufferLockMode): void {
 }
 
 /**
- * Takes the exclusive content lock only if it is free now (ConditionalLockBuffer).
- *
- * @param buf a pinned buffer
- * @returns true if locked
- */
-export function conditionalLockBuffer(buf: Buffer): boolean {
-  const r = _r();
-  return lwlockConditionalAcquire(r.seg, bufContentLock(r, _id(buf)), "exclusive");
-}
-
-/**
  * Releases the content lock and the pin (UnlockReleaseBuffer).
  *
  * @param buf a pinned, locked buffer

@@ -12,7 +12,6 @@ export {
   bufferLocalPinCount,
   type BufferLockMode,
   bufferReleaseAll,
-  conditionalLockBuffer,
   dropRelationBuffers,
   flushRelationBuffers,
   INVALID_BUFFER,

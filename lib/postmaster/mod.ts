@@ -30,5 +30,5 @@ export {
 } from "./pid_file.ts";
 export { PM_STATE_TRANSITIONS, type PMState, updatePmState } from "./pm_state.ts";
 export { postmasterMain, type PostmasterOptions } from "./postmaster.ts";
-export { getPsDisplay, initPsDisplay, PS_TITLE_PREFIX, setKernelProcessName, setPsDisplay } from "./ps_status.ts";
+export { initPsDisplay, PS_TITLE_PREFIX, setKernelProcessName, setPsDisplay } from "./ps_status.ts";
 export { serverCommandMain } from "./server_command.ts";

@@ -95,11 +95,6 @@ export function setPsDisplay(activity: string): void {
   _write(activity === "" ? _ps.fixed : `${_ps.fixed} ${activity}`);
 }
 
-/** @returns the title last written (for tests and `top`) */
-export function getPsDisplay(): string {
-  return _ps.last;
-}
-
 const _encoder = new TextEncoder();
 /** Most encoded titles remembered (a backend alternates between a few: `idle`, `SELECT`, …). */
 const _TITLE_CACHE_MAX = 32;

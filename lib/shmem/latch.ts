@@ -41,16 +41,6 @@ export function setLatch(seg: ShmemSegment, procNo: number): void {
 }
 
 /**
- * Clears this process's latch (ResetLatch). Usually not needed: {@link waitLatch}
- * resets it when it returns "set".
- *
- * @param seg the segment; this process holds a slot
- */
-export function resetLatch(seg: ShmemSegment): void {
-  Atomics.store(seg.i32, _myLatch(seg) >> 2, 0);
-}
-
-/**
  * Waits until this process's latch is set or `timeoutMs` passes, keeping the
  * event loop running (WaitLatch). Resets the latch when it returns "set".
  *

@@ -51,7 +51,6 @@ export {
   SPINLOCK_SIZE_BYTES,
   spinLockAcquire,
   spinLockFree,
-  spinLockInit,
   spinLockRelease,
   SPINS_PER_DELAY,
   StuckSpinlockError,
@@ -84,7 +83,7 @@ export {
   MAIN_LWLOCK_TRANCHES,
   type MainLWLockTrancheName,
 } from "./lwlock_names.ts";
-export { resetLatch, setLatch, waitLatch, type WaitLatchResult } from "./latch.ts";
+export { setLatch, waitLatch, type WaitLatchResult } from "./latch.ts";
 export { AUX_BACKEND_TYPES, type AuxBackendType, BACKEND_TYPES, type BackendType } from "./backend_type.ts";
 export {
   BACKEND_STATES,

@@ -50,16 +50,6 @@ const _sleepWord = new Int32Array(new SharedArrayBuffer(4));
 const _myPid = Deno.pid;
 
 /**
- * Initialises a spinlock word to free.
- *
- * @param seg the segment (read-write)
- * @param offset byte offset, 4-byte aligned
- */
-export function spinLockInit(seg: ShmemSegment, offset: number): void {
-  Atomics.store(seg.i32, offset >> 2, 0);
-}
-
-/**
  * Takes a spinlock, spinning and then sleeping while another process holds it.
  *
  * Lock contract: on exit the caller holds the spinlock and must release it

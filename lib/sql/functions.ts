@@ -28,7 +28,7 @@ import { timestamptzNow } from "./datetime.ts";
 import type { ExecSession } from "./exec_context.ts";
 import { evalArgs, type EvalContext, type EvalResult, type ExprNode } from "./expr_node.ts";
 import { pgStatResetShared } from "./pg_stat_counters.ts";
-import { canCoerceImplicitly, type Datum, formatType, typeByOid, TypeOid } from "./types.ts";
+import { canCoerceImplicitly, type Datum, formatType, TypeOid } from "./types.ts";
 
 /** Longest pg_sleep accepted, in seconds (keeps the timer in range; PostgreSQL sleeps in a loop). */
 const PG_SLEEP_MAX_SECONDS = 2147483;
@@ -348,9 +348,4 @@ function _call(sig: _Signature, args: ExprNode[], location: number): ExprNode {
         return impl(vals, ec);
       }),
   };
-}
-
-/** @returns the display name of a type oid, for messages */
-export function typeDisplay(oid: number): string {
-  return typeByOid(oid)?.display ?? String(oid);
 }

@@ -23,7 +23,6 @@
 
 import { SqlError, SqlState } from "../common/errors.ts";
 import {
-  findGuc,
   formatGucValue,
   type GucContext,
   type GucDefinition,
@@ -335,9 +334,4 @@ function _checkSpecial(def: GucDefinition, value: GucValue): GucValue {
  */
 export function isListParameter(name: string): boolean {
   return _LIST_PARAMS.has(name) || name.includes(".");
-}
-
-/** @returns a parameter's definition by name (re-exported for SHOW's column name) */
-export function gucDefinition(name: string): GucDefinition | undefined {
-  return findGuc(name);
 }

@@ -41,7 +41,6 @@ export {
   smgrCreate,
   smgrExists,
   smgrExtend,
-  smgrImmedSync,
   smgrNblocks,
   smgrRead,
   smgrTruncate,

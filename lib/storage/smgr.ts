@@ -327,19 +327,6 @@ export function smgrTruncate(rl: RelFileLocator, fork: ForkNumber, nblocks: numb
 }
 
 /**
- * fsyncs every segment of a fork now (mdimmedsync), for callers that wrote
- * with `skipFsync`.
- *
- * @param rl the relation
- * @param fork the fork
- */
-export function smgrImmedSync(rl: RelFileLocator, fork: ForkNumber): void {
-  for (let segNo = 0; _segBlocks(rl, fork, segNo) >= 0; segNo++) {
-    fileSync(_openSeg(rl, fork, segNo, "must"), segmentPath(rl, fork, segNo));
-  }
-}
-
-/**
  * Removes a fork's files (mdunlink). Missing files are fine.
  *
  * @param rl the relation

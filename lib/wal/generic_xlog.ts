@@ -113,15 +113,6 @@ export function genericXLogFinish(state: GenericXLogState): XLogRecPtr {
   });
 }
 
-/**
- * Drops the copies without changing anything (GenericXLogAbort).
- *
- * @param state the action
- */
-export function genericXLogAbort(state: GenericXLogState): void {
-  state.pages.length = 0;
-}
-
 /** The generic WAL resource manager (generic_redo, generic_desc, generic_identify). */
 export const GENERIC_RMGR: Rmgr = {
   id: RM_GENERIC_ID,

@@ -65,15 +65,12 @@ export {
   getFlushRecPtr,
   getRedoRecPtr,
   getXLogInsertRecPtr,
-  getXLogWriteRecPtr,
-  recoveryInProgress,
   xlogFlush,
   xlogInsert,
   type XLogInsertData,
 } from "./xlog.ts";
 export {
   GENERIC_XLOG_FULL_IMAGE,
-  genericXLogAbort,
   genericXLogFinish,
   genericXLogRegisterBuffer,
   genericXLogStart,

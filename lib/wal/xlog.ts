@@ -178,14 +178,6 @@ export function xlogSetInRecovery(inRecovery: boolean): void {
   _p.inRecovery = inRecovery;
 }
 
-/**
- * @returns whether the cluster is still recovering (RecoveryInProgress):
- *   true until the startup process finished its end-of-recovery checkpoint
- */
-export function recoveryInProgress(): boolean {
-  return _p.inRecovery || xlogLoad32(_x(), XLogCtlOffset.sharedRecoveryState) !== 1;
-}
-
 /** Closes this process's open WAL segment (XLogFileClose). */
 export function closeXLogFile(): void {
   if (_p.openLogFd >= 0) fileClose(_p.openLogFd);
@@ -722,12 +714,6 @@ export function getXLogInsertRecPtr(): XLogRecPtr {
 export function getFlushRecPtr(): XLogRecPtr {
   _refreshLogwrtResult(_x());
   return _p.flush;
-}
-
-/** @returns the position WAL is written (not necessarily fsynced) up to (GetXLogWriteRecPtr) */
-export function getXLogWriteRecPtr(): XLogRecPtr {
-  _refreshLogwrtResult(_x());
-  return _p.write;
 }
 
 /**

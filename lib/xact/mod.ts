@@ -13,12 +13,7 @@ export {
   transactionIdIsNormal,
   transactionIdPrecedes,
 } from "./transam.ts";
-export {
-  getNewObjectId,
-  getNewTransactionId,
-  readLatestCompletedFullXid,
-  readNextFullTransactionId,
-} from "./varsup.ts";
+export { getNewTransactionId, readNextFullTransactionId } from "./varsup.ts";
 export {
   abortTransaction,
   type CommitOptions,

@@ -1,5 +1,5 @@
 /**
- * varsup.ts — transaction id (and OID) assignment from shared memory.
+ * varsup.ts — transaction id assignment from shared memory, and the next OID (kept for checkpoint records).
  *
  * PostgreSQL counterpart: src/backend/access/transam/varsup.c
  * (GetNewTransactionId, ReadNextFullTransactionId,
@@ -126,29 +126,6 @@ export function advanceNextFullTransactionIdPastXid(seg: ShmemSegment, xid: Tran
 }
 
 /**
- * Assigns a new OID (GetNewObjectId), skipping the reserved range below
- * 16384 after a wrap.
- *
- * Lock contract: takes and releases OidGenLock.
- *
- * @param seg the segment
- * @returns the OID
- */
-export function getNewObjectId(seg: ShmemSegment): number {
-  const lock = mainLWLock(seg, "OidGenLock");
-  const idx = (_base(seg) + _NEXT_OID) >> 2;
-  lwlockAcquire(seg, lock, "exclusive");
-  try {
-    let oid = Atomics.load(seg.i32, idx) >>> 0;
-    if (oid < 16384) oid = 16384;
-    Atomics.store(seg.i32, idx, (oid + 1) | 0);
-    return oid;
-  } finally {
-    lwlockRelease(seg, lock);
-  }
-}
-
-/**
  * Records that a transaction ended, for snapshots (latestCompletedXid).
  *
  * @param seg the segment
@@ -159,9 +136,4 @@ export function advanceLatestCompletedXid(seg: ShmemSegment, xid: TransactionId)
   let full = ((next >> 32n) << 32n) | BigInt(xid);
   if (full >= next) full -= 1n << 32n;
   atomicMonotonicAdvance64(seg, _base(seg) + _LATEST_COMPLETED, full);
-}
-
-/** @returns the latest completed full transaction id */
-export function readLatestCompletedFullXid(seg: ShmemSegment): bigint {
-  return Atomics.load(seg.bigInt64, (_base(seg) + _LATEST_COMPLETED) >> 3);
 }
