@@ -1,7 +1,13 @@
 import { describe, expect, test } from "vitest";
 import { EventEmitter } from "node:events";
 import { SqlError } from "../common/errors.ts";
-import { decodeBind, decodeParse, decodeStartupPacket, splitBackendOptions } from "./frontend_messages.ts";
+import {
+  decodeBind,
+  decodeExecute,
+  decodeParse,
+  decodeStartupPacket,
+  splitBackendOptions,
+} from "./frontend_messages.ts";
 import { pqMaxMessageLength } from "./pq_message.ts";
 import { PqProtocolError, PqReader } from "./pq_reader.ts";
 import { PqWriter } from "./pq_writer.ts";
@@ -64,6 +70,23 @@ describe("PqWriter", () => {
     w.flush();
     const text = new TextDecoder().decode(got.subarray(5));
     expect(text).toBe("SERROR\0VERROR\0C22012\0Mdivision by zero\0P8\0\0");
+  });
+});
+
+describe("PqWriter text", () => {
+  test("writes short ASCII, non-ASCII and long strings as the same UTF-8 as TextEncoder", () => {
+    let got = new Uint8Array(0);
+    const w = new PqWriter((b) => {
+      got = b.slice();
+    });
+    const values = ["", "SELECT 1", "é", "abcé", "x".repeat(64), "y".repeat(65), "日本語", "a😀b"];
+    for (const v of values) w.lengthPrefixedText(v);
+    w.flush();
+    const want = values.flatMap((v) => {
+      const b = new TextEncoder().encode(v);
+      return [...int32(b.length), ...b];
+    });
+    expect([...got]).toEqual(want);
   });
 });
 
@@ -186,5 +209,12 @@ describe("extended-query messages", () => {
       resultFormats: [],
     });
     expect(() => decodeBind(bind.subarray(0, bind.length - 3))).toThrow(PqProtocolError);
+  });
+
+  test("decode names empty, short ASCII, non-ASCII and long alike, refusing invalid UTF-8", () => {
+    for (const name of ["", "P0_1", "portalé", "ü", "n".repeat(12), "m".repeat(13), "ö".repeat(40)]) {
+      expect(decodeExecute(bytes(name, int32(0))).portalName).toBe(name);
+    }
+    expect(() => decodeExecute(new Uint8Array([0x61, 0xff, 0, ...int32(0)]))).toThrow(PqProtocolError);
   });
 });

@@ -69,6 +69,8 @@ export function pqMaxMessageLength(type: number): number {
 }
 
 const _decoder = new TextDecoder("utf-8", { fatal: true });
+/** Longest ASCII string `PqMessageCursor.cstring` builds by characters (V8 keeps strings this short flat). */
+const _SHORT_NAME_MAX = 12;
 
 /**
  * Decodes UTF-8, refusing invalid sequences as PostgreSQL's pg_verify_mbstr.
@@ -146,9 +148,21 @@ export class PqMessageCursor {
 
   /** @returns a NUL-terminated UTF-8 string */
   cstring(): string {
-    const nul = this.#b.indexOf(0, this.#pos);
+    const b = this.#b;
+    const start = this.#pos;
+    const nul = b.indexOf(0, start);
     if (nul < 0) throw new PqProtocolError("invalid string in message");
-    const s = pqDecodeUtf8(this.#b.subarray(this.#pos, nul));
+    // Names in Bind/Execute/Describe are mostly empty or short ASCII: built here, without a view of the body.
+    if (nul - start <= _SHORT_NAME_MAX) {
+      let s = "";
+      let i = start;
+      for (; i < nul && b[i] < 0x80; i++) s += String.fromCharCode(b[i]);
+      if (i === nul) {
+        this.#pos = nul + 1;
+        return s;
+      }
+    }
+    const s = pqDecodeUtf8(b.subarray(start, nul));
     this.#pos = nul + 1;
     return s;
   }

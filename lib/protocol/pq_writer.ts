@@ -73,6 +73,8 @@ export interface PqFieldDescription {
 }
 
 const _encoder = new TextEncoder();
+/** Longest string `text()` copies byte by byte when it is ASCII, before handing it to the encoder. */
+const _INLINE_TEXT_MAX = 64;
 /** Encoded RowDescription messages by their fields array (entries go with the arrays). */
 const _rowDescriptions = new WeakMap<readonly PqFieldDescription[], Uint8Array>();
 
@@ -176,8 +178,24 @@ export class PqWriter {
   text(s: string): number {
     // Worst case 3 bytes per UTF-16 unit.
     this.#ensure(s.length * 3);
-    const r = _encoder.encodeInto(s, this.#buf.subarray(this.#len));
-    this.#len += r.written;
+    const buf = this.#buf;
+    const at = this.#len;
+    const n = s.length;
+    // Short ASCII (command tags, numbers, names) is copied here: encodeInto is a call into the runtime.
+    if (n <= _INLINE_TEXT_MAX) {
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[at + i] = c;
+      }
+      if (i === n) {
+        this.#len = at + n;
+        return n;
+      }
+    }
+    const r = _encoder.encodeInto(s, buf.subarray(at));
+    this.#len = at + r.written;
     return r.written;
   }
 

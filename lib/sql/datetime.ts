@@ -44,7 +44,22 @@ const TZ_CACHE_MAX = 64;
 
 /** @returns the current time as a timestamptz */
 export function timestamptzNow(): Timestamptz {
-  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) - PG_EPOCH_UNIX_MICROS;
+  return timestamptzFromPerfMs(performance.now());
+}
+
+/** The process's time origin in µs since the PostgreSQL epoch (a double: whole µs stay exact for centuries). */
+const _PERF_ORIGIN_PG_MICROS = (performance.timeOrigin - Number(PG_EPOCH_UNIX_MICROS / 1000n)) * 1000;
+
+/**
+ * A `performance.now()` reading as a timestamptz, so a caller that also needs
+ * the monotonic time (a statement's start and its timeout deadline) reads the
+ * clock once.
+ *
+ * @param perfMs a `performance.now()` value
+ * @returns the timestamptz
+ */
+export function timestamptzFromPerfMs(perfMs: number): Timestamptz {
+  return BigInt(Math.round(_PERF_ORIGIN_PG_MICROS + perfMs * 1000));
 }
 
 /** @returns a timestamptz from Unix epoch milliseconds */

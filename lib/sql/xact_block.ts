@@ -104,10 +104,15 @@ export class TransactionBlock {
     if (!failed) this.#atEnd(committed);
   }
 
-  /** Before each statement (StartTransactionCommand): opens a transaction if none is open. */
-  startCommand(): void {
+  /**
+   * Before each statement (StartTransactionCommand): opens a transaction if none is open.
+   *
+   * @param nowTs the statement's start time, which a transaction it opens takes as its own (as PostgreSQL's
+   *   StartTransaction takes stmtStartTimestamp); omitted: the clock is read
+   */
+  startCommand(nowTs?: Timestamptz): void {
     if (this.#state !== "default") return;
-    this.#startTs = timestamptzNow();
+    this.#startTs = nowTs ?? timestamptzNow();
     this.#go("started");
   }
 

@@ -38,7 +38,12 @@ import {
   procArraySnapshot,
   waitEventInfo,
 } from "../shmem/mod.ts";
-import { type Timestamptz, timestamptzFromUnixMs, timestamptzNow } from "../sql/datetime.ts";
+import {
+  PG_EPOCH_UNIX_MICROS,
+  type Timestamptz,
+  timestamptzFromPerfMs,
+  timestamptzFromUnixMs,
+} from "../sql/datetime.ts";
 import type { BackendActivity, ExecSession, SignalResult, SqlNotice } from "../sql/exec_context.ts";
 import type { SessionGucs } from "../sql/session_gucs.ts";
 import type { TypeIoContext } from "../sql/types.ts";
@@ -97,6 +102,7 @@ export class BackendSession implements ExecSession {
   #ioTs = -1n;
   #lastState: BackendState | undefined;
   #xactReportedMs = 0;
+  #xactReportedTs: Timestamptz = 0n;
   #updateTitle = true;
 
   /**
@@ -214,14 +220,40 @@ export class BackendSession implements ExecSession {
    */
   beginStatement(query: string, commandTag: string): void {
     this.#refresh();
-    this.statementStartTs = timestamptzNow();
+    // One clock read serves the statement's timestamp and its timeout deadline (reading it is a runtime call); a
+    // Parse or Bind just before in the same batch of input has read it already.
+    const nowMs = this.#messageClockMs >= 0 ? this.#messageClockMs : performance.now();
+    this.#messageClockMs = -1;
+    this.statementStartTs = timestamptzFromPerfMs(nowMs);
     const timeoutMs = this.#statementTimeoutMs;
-    this.#deadlineMs = timeoutMs > 0 ? performance.now() + timeoutMs : Infinity;
+    this.#deadlineMs = timeoutMs > 0 ? nowMs + timeoutMs : Infinity;
     this.#timeoutFired = false;
     if (this.#trackActivities) pgstatReportActivity(this.ctx.segment, "active", query);
     this.#lastState = "active";
-    this.#reportXact();
+    this.reportXactTimestamp();
     if (this.#updateTitle) setPsDisplay(commandTag);
+  }
+
+  #messageClockMs = -1;
+
+  /**
+   * Reads the clock for a message that opens a transaction (Parse, Bind),
+   * keeping the reading for the next statement start: PostgreSQL's
+   * statement_timestamp() is the time the latest command message was received,
+   * and a Parse/Bind and its Execute arrive together. The reading is dropped at the
+   * statement start that uses it and whenever the session waits
+   * ({@link forgetMessageClock}).
+   *
+   * @returns `performance.now()` ms
+   */
+  messageClockMs(): number {
+    if (this.#messageClockMs < 0) this.#messageClockMs = performance.now();
+    return this.#messageClockMs;
+  }
+
+  /** Drops a kept clock reading (before waiting for the client or for a slow statement or write). */
+  forgetMessageClock(): void {
+    this.#messageClockMs = -1;
   }
 
   /** Ends the statement_timeout clock (finish_xact_command's disable_statement_timeout). */
@@ -243,11 +275,19 @@ export class BackendSession implements ExecSession {
       this.#lastState = state;
       if (this.#updateTitle) setPsDisplay(state);
     }
-    this.#reportXact();
+    this.reportXactTimestamp();
   }
 
-  #reportXact(): void {
-    const ms = this.xact.inTransaction ? Number((this.xact.startTs + 946684800000000n) / 1000n) : 0;
+  /**
+   * Publishes the open transaction's start (xact_start), or none, when it
+   * changed (pgstat_report_xact_timestamp at StartTransaction and at the end).
+   */
+  reportXactTimestamp(): void {
+    // Compared as the transaction's own timestamp first: most statements leave it as it was.
+    const ts = this.xact.inTransaction ? this.xact.startTs : 0n;
+    if (ts === this.#xactReportedTs) return;
+    this.#xactReportedTs = ts;
+    const ms = ts === 0n ? 0 : Number((ts + PG_EPOCH_UNIX_MICROS) / 1000n);
     if (ms !== this.#xactReportedMs) {
       pgstatReportXactTimestamp(this.ctx.segment, ms);
       this.#xactReportedMs = ms;
@@ -272,7 +312,7 @@ export class BackendSession implements ExecSession {
       sig.interruptPending = false;
       throw new SqlError(SqlState.QUERY_CANCELED, "canceling statement due to user request");
     }
-    if (!this.#timeoutFired && performance.now() >= this.#deadlineMs) {
+    if (this.#deadlineMs !== Infinity && !this.#timeoutFired && performance.now() >= this.#deadlineMs) {
       this.#timeoutFired = true;
       throw new SqlError(SqlState.QUERY_CANCELED, "canceling statement due to statement timeout");
     }

@@ -32,6 +32,7 @@ import type { PqFieldDescription, PqWriter } from "../protocol/pq_writer.ts";
 import { pgstatReportWaitEnd, pgstatReportWaitStart, waitEventInfo } from "../shmem/mod.ts";
 import type { ResultColumn } from "../sql/select.ts";
 import { type ExecResult, type PlannedStatement, planQuery, type StatementEnv } from "../sql/statement.ts";
+import { timestamptzFromPerfMs } from "../sql/datetime.ts";
 import { type Datum, requireTypeOid, type SqlType, typeByOid, TypeOid } from "../sql/types.ts";
 import type { BackendSession } from "./backend_session.ts";
 import { SessionExit } from "./session_exit.ts";
@@ -50,7 +51,8 @@ interface _Prepared {
 interface _Portal {
   readonly stmt: _Prepared;
   readonly params: Datum[];
-  readonly formats: number[];
+  /** Result formats per column; undefined: all text (the common case, kept without an array). */
+  readonly formats: number[] | undefined;
   rows: Datum[][] | null;
   tag: string;
   pos: number;
@@ -146,6 +148,7 @@ export class PostgresMain {
         this.#s.clearIdleCancel();
         if (this.#s.ctx.signals.terminatePending) this.#s.checkForInterrupts();
         this.#idle = true;
+        this.#s.forgetMessageClock();
         pgstatReportWaitStart(seg, _CLIENT_READ);
         try {
           while ((type = r.tryReadMessage(pqMaxMessageLength)) === PQ_NEED_MORE) await r.waitForData();
@@ -160,7 +163,10 @@ export class PostgresMain {
       }
       if (type === FrontendMessage.TERMINATE) return 0;
       const pending = this.#dispatch(type);
-      if (pending !== undefined) await pending;
+      if (pending !== undefined) {
+        await pending;
+        this.#s.forgetMessageClock();
+      }
     }
   }
 
@@ -170,6 +176,7 @@ export class PostgresMain {
     this.#statementText = undefined;
     if (type === FrontendMessage.SYNC) {
       this.#ignoreTillSync = false;
+      this.#s.forgetMessageClock();
       this.#s.xact.finishCommand();
       this.#sendReady = true;
       return;
@@ -234,6 +241,7 @@ export class PostgresMain {
     });
     this.#s.xact.abortCurrent();
     this.#s.endStatement();
+    this.#s.forgetMessageClock();
     if (extended) this.#ignoreTillSync = true;
     else this.#sendReady = true;
   }
@@ -260,7 +268,8 @@ export class PostgresMain {
     const multi = plans.length > 1;
     for (let i = from; i < plans.length; i++) {
       const plan = plans[i];
-      s.xact.startCommand();
+      s.xact.startCommand(s.statementStartTs);
+      s.reportXactTimestamp(); // The statement was reported active before its transaction opened.
       this.#checkAborted(plan);
       if (multi) s.xact.beginImplicit();
       if (plan.columns !== null) this.#w.rowDescription(_fields(plan.columns, undefined));
@@ -278,7 +287,7 @@ export class PostgresMain {
   }
 
   #completePlan(plan: PlannedStatement, r: ExecResult, multi: boolean): void {
-    this.#sendRows(plan, r, undefined, 0, r.rows?.length ?? 0);
+    if (r.rows !== null) this.#sendRows(plan, r.rows, undefined, 0, r.rows.length);
     this.#w.commandComplete(r.tag);
     if (!multi) this.#s.xact.finishCommand();
   }
@@ -292,9 +301,14 @@ export class PostgresMain {
     }
   }
 
-  #sendRows(plan: PlannedStatement, r: ExecResult, formats: number[] | undefined, from: number, to: number): void {
-    const rows = r.rows;
-    if (rows === null || plan.columns === null) return;
+  #sendRows(
+    plan: PlannedStatement,
+    rows: readonly Datum[][],
+    formats: number[] | undefined,
+    from: number,
+    to: number,
+  ): void {
+    if (plan.columns === null) return;
     const cols = plan.columns;
     const io = this.#s.io;
     const types = _columnTypes(cols);
@@ -334,7 +348,7 @@ export class PostgresMain {
       throw new SqlError(SqlState.SYNTAX_ERROR, "cannot insert multiple commands into a prepared statement");
     }
     const plan = plans[0] ?? null;
-    this.#s.xact.startCommand();
+    this.#startExtendedCommand();
     if (plan !== null) this.#checkAborted(plan);
     if (m.statementName !== "" && this.#prepared.size >= PREPARED_STATEMENTS_MAX) {
       throw new SqlError(
@@ -382,29 +396,43 @@ export class PostgresMain {
     if (m.portalName !== "" && this.#portals.has(m.portalName)) {
       throw new SqlError(SqlState.DUPLICATE_CURSOR, `portal "${m.portalName}" already exists`);
     }
-    this.#s.xact.startCommand();
+    this.#startExtendedCommand();
     if (stmt.plan !== null) this.#checkAborted(stmt.plan);
-    const io = this.#s.io;
-    const params: Datum[] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const v = m.paramValues[i];
-      const fmt = m.paramFormats.length === 0 ? 0 : m.paramFormats.length === 1 ? m.paramFormats[0] : m.paramFormats[i];
-      if (v === null) params[i] = null;
-      else params[i] = _bindParam(paramTypes[i], v, fmt, i + 1, io);
+    const params: Datum[] = n === 0 ? _NO_PARAMS : new Array(n);
+    if (n > 0) {
+      const io = this.#s.io;
+      for (let i = 0; i < n; i++) {
+        const v = m.paramValues[i];
+        const nf = m.paramFormats.length;
+        const fmt = nf === 0 ? 0 : nf === 1 ? m.paramFormats[0] : m.paramFormats[i];
+        if (v === null) params[i] = null;
+        else params[i] = _bindParam(paramTypes[i], v, fmt, i + 1, io);
+      }
     }
-    const formats = m.resultFormats.length === 0
-      ? new Array(ncols).fill(0)
-      : m.resultFormats.length === 1
-      ? new Array(ncols).fill(m.resultFormats[0])
-      : [...m.resultFormats];
-    for (const f of formats) {
-      if (f !== 0 && f !== 1) throw new SqlError(SqlState.PROTOCOL_VIOLATION, `unsupported format code: ${f}`);
+    // rf holds 0, 1 or ncols codes (checked above); as PostgreSQL's PortalSetResultFormat, codes count per column.
+    const rf = m.resultFormats;
+    if (ncols > 0) {
+      for (let i = 0; i < rf.length; i++) {
+        const f = rf[i];
+        if (f !== 0 && f !== 1) throw new SqlError(SqlState.PROTOCOL_VIOLATION, `unsupported format code: ${f}`);
+      }
     }
+    // All text (no codes, one 0, or only 0s): no per-portal array.
+    let formats: number[] | undefined;
+    if (rf.length === 1 && rf[0] === 1 && ncols > 0) formats = new Array(ncols).fill(1);
+    else if (rf.length > 1 && rf.includes(1)) formats = [...rf];
     if (m.portalName !== "" && this.#portals.size >= PORTALS_MAX) {
       throw new SqlError(SqlState.PROGRAM_LIMIT_EXCEEDED, `too many portals (at most ${PORTALS_MAX})`);
     }
     this.#portals.set(m.portalName, { stmt, params, formats, rows: null, tag: "", pos: 0, done: false });
     this.#w.bindComplete();
+  }
+
+  /** StartTransactionCommand for Parse and Bind: a transaction opened here starts at the message's clock reading. */
+  #startExtendedCommand(): void {
+    const x = this.#s.xact;
+    if (x.inTransaction) x.startCommand();
+    else x.startCommand(timestamptzFromPerfMs(this.#s.messageClockMs()));
   }
 
   #describe(): void {
@@ -466,7 +494,7 @@ export class PostgresMain {
     const total = portal.rows?.length ?? 0;
     const end = maxRows > 0 ? Math.min(total, portal.pos + maxRows) : total;
     const sent = end - portal.pos;
-    this.#sendRows(plan, { rows: portal.rows, tag: portal.tag }, portal.formats, portal.pos, end);
+    if (portal.rows !== null) this.#sendRows(plan, portal.rows, portal.formats, portal.pos, end);
     portal.pos = end;
     if (end < total) {
       this.#w.portalSuspended();
@@ -486,6 +514,9 @@ export class PostgresMain {
 }
 
 const _KNOWN = new Set<number>(Object.values(FrontendMessage));
+
+/** The parameters of every portal without any (never written: a portal's params are read-only). */
+const _NO_PARAMS: Datum[] = Object.freeze([]) as unknown as Datum[];
 
 /** A Query body is one NUL-terminated string filling the message. */
 function _cstringBody(body: Uint8Array): Uint8Array {
