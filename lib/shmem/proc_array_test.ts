@@ -27,6 +27,7 @@ import {
   waitEventInfo,
 } from "./mod.ts";
 import { procArrayGeometry, ProcSlotOffset, procSlotOffset } from "./proc_array_layout.ts";
+import { Scratch } from "./testdata/scratch.ts";
 import { startWorkers } from "./testdata/worker_process.ts";
 import { testSegmentScope } from "./testdata/test_segment.ts";
 
@@ -186,8 +187,11 @@ describe("procArraySnapshot()", () => {
 
   test("readers never see a half-written slot while its owner rewrites it in another process", async () => {
     const seg = scope.create();
-    const count = 300_000;
-    const writer = scope.spawn([seg.name, "activity-writer", count]);
+    // The writer rewrites its slot until this reader has checked enough rows (however the two are scheduled), or
+    // gives up after `maxWrites`.
+    const maxWrites = 100_000_000;
+    const wanted = 2_000;
+    const writer = scope.spawn([seg.name, "activity-writer", maxWrites]);
     await writer.line(/^ready$/);
     startWorkers(seg);
     let checked = 0;
@@ -195,7 +199,9 @@ describe("procArraySnapshot()", () => {
     const done = writer.line(/"done"/, 120_000);
     let finished = false;
     done.then(() => (finished = true));
+    const stop = (seg.region("test scratch").offset + Scratch.stop) >> 2;
     while (!finished) {
+      if (checked >= wanted) Atomics.store(seg.i32, stop, 1);
       for (const row of procArraySnapshot(seg).filter((r) => r.pid === writer.pid && r.query !== "")) {
         const m = /^select (\d+) \/\* (x*) \*\/$/.exec(row.query);
         expect(m).not.toBeNull();
@@ -207,7 +213,7 @@ describe("procArraySnapshot()", () => {
       }
       if (++rounds % 64 === 0) await new Promise((r) => setTimeout(r, 0)); // let the worker's output in
     }
-    expect(checked).toBeGreaterThan(100);
+    expect(checked).toBeGreaterThanOrEqual(wanted);
     expect((await writer.status).code).toBe(0);
   }, 120_000);
 

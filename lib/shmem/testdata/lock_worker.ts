@@ -181,12 +181,15 @@ switch (mode) {
     break;
   }
   case "activity-writer": {
-    // Rewrites its activity; a torn read would mix two writes' state, query and times.
+    // Rewrites its activity until the test sets the stop word (or `count` times); a torn read would mix two writes'
+    // state, query and times.
     _awaitStart(seg, base);
-    for (let i = 0; i < count; i++) {
+    const stop = (base + Scratch.stop) >> 2;
+    let i = 0;
+    for (; i < count && Atomics.load(seg.i32, stop) === 0; i++) {
       pgstatReportActivity(seg, i % 2 === 0 ? "active" : "idle", `select ${i} /* ${"x".repeat(i % 200)} */`);
     }
-    _print(JSON.stringify({ done: count }));
+    _print(JSON.stringify({ done: i }));
     break;
   }
   case "count-stats": {
