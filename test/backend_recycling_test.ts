@@ -143,6 +143,76 @@ describe("backend recycling", () => {
     await waitFor(() => !processAlive(fatalPid), WAIT_MS, "the backend that sent a FATAL to exit");
   }, 120_000);
 
+  test(
+    "a Query sent together with Terminate is answered; a client that never reads the answer costs the process",
+    async () => {
+      const c = await scope.start({
+        port: 20069,
+        conf: { spare_backends: "0", spare_backend_idle_timeout: "600000" },
+      });
+      const enc = new TextEncoder();
+      const message = (type: string, body: Uint8Array) => {
+        const m = new Uint8Array(5 + body.length);
+        m[0] = type.charCodeAt(0);
+        new DataView(m.buffer).setInt32(1, 4 + body.length);
+        m.set(body, 5);
+        return m;
+      };
+      /** Opens a session (trust), then sends `query` and Terminate in one write; returns the connection and pid. */
+      const queryAndTerminate = async (query: string) => {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port: c.port });
+        const params = enc.encode("user\0postgres\0database\0postgres\0\0");
+        const startup = new Uint8Array(8 + params.length);
+        new DataView(startup.buffer).setInt32(0, startup.length);
+        new DataView(startup.buffer).setInt32(4, 196608);
+        startup.set(params, 8);
+        await conn.write(startup);
+        // Read messages up to ReadyForQuery, taking the pid from BackendKeyData.
+        let got = new Uint8Array(0);
+        let pid = 0;
+        for (let ready = false; !ready;) {
+          const chunk = new Uint8Array(65536);
+          const n = await conn.read(chunk);
+          if (n === null) throw new Error("the server closed the connection during start-up");
+          got = new Uint8Array([...got, ...chunk.subarray(0, n)]);
+          for (let at = 0; at + 5 <= got.length;) {
+            const len = new DataView(got.buffer, got.byteOffset + at + 1).getInt32(0);
+            if (at + 1 + len > got.length) break;
+            if (got[at] === 0x4b) pid = new DataView(got.buffer, got.byteOffset + at + 5).getInt32(0);
+            if (got[at] === 0x5a) ready = true;
+            at += 1 + len;
+          }
+        }
+        const q = message("Q", enc.encode(query + "\0"));
+        const both = new Uint8Array(q.length + 5);
+        both.set(q);
+        both.set(message("X", new Uint8Array(0)), q.length);
+        await conn.write(both);
+        return { conn, pid };
+      };
+
+      // Answered: the reply is delivered before the server closes the connection, and the process serves again.
+      const answered = await queryAndTerminate("select 'answered' as a");
+      let reply = "";
+      const buf = new Uint8Array(65536);
+      for (let n; (n = await answered.conn.read(buf)) !== null;) reply += new TextDecoder().decode(buf.subarray(0, n));
+      answered.conn.close();
+      expect(reply).toContain("answered");
+      expect(reply).toContain("SELECT 1");
+      await waitSpare(c, answered.pid);
+
+      // Never read: a large answer the client leaves in the socket must not hold the process for ever.
+      // 100 statements each return a 130,001-digit number: 12.4 MiB, more than the sockets buffer.
+      const stuck = await queryAndTerminate("select 1e130000;".repeat(100));
+      try {
+        await waitFor(() => !processAlive(stuck.pid), WAIT_MS, "the backend whose output is not read to exit");
+      } finally {
+        stuck.conn.close();
+      }
+    },
+    120_000,
+  );
+
   test("backend_session_limit = 0 gives a fresh process to every connection", async () => {
     const c = await scope.start({ port: 20063, conf: { spare_backends: "1", backend_session_limit: "0" } });
     const pids: number[] = [];

@@ -731,7 +731,14 @@ function _spawnBackend(
   role: "spare" | "normal",
   client?: { fd: number; conn: ClientConnection },
 ): ChildRecord | undefined {
-  const [pmEnd, childEnd] = createBackendChannel();
+  let pmEnd: number, childEnd: number;
+  try {
+    [pmEnd, childEnd] = createBackendChannel();
+  } catch (e) {
+    // Out of descriptors, say: like a failed fork, the connection is lost and the postmaster goes on.
+    elog("LOG", `could not fork new process for connection: ${(e as Error).message}`);
+    return undefined;
+  }
   const rec = _spawn(pm, "backend", { role, channelFd: pmEnd, clientsSent: client === undefined ? 0 : 1 }, {
     channelFd: childEnd,
     ...(client === undefined ? {} : { client }),

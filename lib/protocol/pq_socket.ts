@@ -161,7 +161,10 @@ export class PqSocket implements PqSource {
     if (this.broken || bytes.length === 0) return;
     if (this.#pendingWrite !== undefined) {
       const copy = bytes.slice();
-      return (this.#pendingWrite = this.#pendingWrite.then(() => this.#writeAll(copy)));
+      const queued: Promise<void> = this.#pendingWrite.then(() => this.#writeAll(copy)).finally(() => {
+        if (this.#pendingWrite === queued) this.#pendingWrite = undefined;
+      });
+      return (this.#pendingWrite = queued);
     }
     const n = this.#send(bytes);
     if (n === bytes.length || n < 0) return;

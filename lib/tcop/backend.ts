@@ -242,11 +242,19 @@ export async function backendMain(
 /**
  * A clean end: the session's state is released, as an exit would release it
  * (the slot first, so a client reconnecting at once finds it free), then the
- * socket is closed.
+ * socket is closed after its pending output; a client that does not take
+ * that output within EXIT_DRAIN_MAX_MS costs the process (it exits).
  */
 async function _endCleanly(c: _Conn): Promise<BackendSessionEnd> {
   c.ctx.endSession();
-  await c.socket.close();
+  // As at an exit, output a client does not read holds the process at most EXIT_DRAIN_MAX_MS; then it exits instead.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const drained = await Promise.race([
+    c.socket.close().then(() => true),
+    new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), EXIT_DRAIN_MAX_MS)),
+  ]);
+  clearTimeout(timer);
+  if (!drained) c.ctx.exit(0);
   setLogProcessInfo({
     backendType: "client backend",
     user: undefined,

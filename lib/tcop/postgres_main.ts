@@ -161,7 +161,10 @@ export class PostgresMain {
         if (this.#s.xact.inTransaction) elog("LOG", "unexpected EOF on client connection with an open transaction");
         return 0;
       }
-      if (type === FrontendMessage.TERMINATE) return 0;
+      if (type === FrontendMessage.TERMINATE) {
+        void this.#w.flush(); // replies to messages that came with the Terminate (the socket's close drains them)
+        return 0;
+      }
       const pending = this.#dispatch(type);
       if (pending !== undefined) {
         await pending;

@@ -174,11 +174,16 @@ describe("SnapshotReader", () => {
     expect(maps.some((l) => / r--s /.test(l))).toBe(true);
   });
 
-  test("types a child without a slot from its process title", () => {
+  test("types a child without a slot from its process title", async () => {
     const child = new Deno.Command("sleep", { args: ["30"] }).spawn();
     try {
       writePidFile(Deno.pid);
-      const p = newReader().read().processes.find((x) => x.pid === child.pid)!;
+      // Until the child has exec'd sleep it has no title of its own: poll for it rather than race it.
+      const find = () => newReader().read().processes.find((x) => x.pid === child.pid);
+      for (const deadline = Date.now() + 10_000; find()?.backendType === "unknown" && Date.now() < deadline;) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const p = find()!;
       expect(p).toMatchObject({ backendType: "/usr/bin/sleep", inProcArray: false, background: true });
     } finally {
       child.kill("SIGKILL");
