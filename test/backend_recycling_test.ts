@@ -17,6 +17,7 @@ import {
   processTitle,
   readPidFileLines,
   sendCancelRequest,
+  startupPacket,
   waitFor,
 } from "./helpers/cluster.ts";
 import { attachShmemSegment, procArraySnapshot } from "../lib/shmem/mod.ts";
@@ -161,12 +162,7 @@ describe("backend recycling", () => {
       /** Opens a session (trust), then sends `query` and Terminate in one write; returns the connection and pid. */
       const queryAndTerminate = async (query: string) => {
         const conn = await Deno.connect({ hostname: "127.0.0.1", port: c.port });
-        const params = enc.encode("user\0postgres\0database\0postgres\0\0");
-        const startup = new Uint8Array(8 + params.length);
-        new DataView(startup.buffer).setInt32(0, startup.length);
-        new DataView(startup.buffer).setInt32(4, 196608);
-        startup.set(params, 8);
-        await conn.write(startup);
+        await conn.write(startupPacket("postgres", "postgres"));
         // Read messages up to ReadyForQuery, taking the pid from BackendKeyData.
         let got = new Uint8Array(0);
         let pid = 0;

@@ -315,6 +315,22 @@ function _parseError(body: Uint8Array): WireError {
 }
 
 /**
+ * A protocol-3.0 StartupMessage.
+ *
+ * @param user user name
+ * @param database database name
+ * @returns the packet's bytes
+ */
+export function startupPacket(user: string, database: string): Uint8Array {
+  const params = new TextEncoder().encode(`user\0${user}\0database\0${database}\0\0`);
+  const packet = new Uint8Array(8 + params.length);
+  new DataView(packet.buffer).setInt32(0, packet.length);
+  new DataView(packet.buffer).setInt32(4, 196608);
+  packet.set(params, 8);
+  return packet;
+}
+
+/**
  * Opens a session over TCP speaking only the startup part of the protocol
  * (StartupMessage, then reading until ReadyForQuery or ErrorResponse), so
  * tests of the postmaster do not depend on the SQL layer.
@@ -332,13 +348,7 @@ export async function openRawSession(
   const conn = typeof target === "number"
     ? await Deno.connect({ hostname: "127.0.0.1", port: target })
     : await Deno.connect({ transport: "unix", path: target });
-  const enc = new TextEncoder();
-  const params = enc.encode(`user\0${user}\0database\0${database}\0\0`);
-  const startup = new Uint8Array(8 + params.length);
-  new DataView(startup.buffer).setInt32(0, startup.length);
-  new DataView(startup.buffer).setInt32(4, 196608);
-  startup.set(params, 8);
-  await conn.write(startup);
+  await conn.write(startupPacket(user, database));
   let buf = new Uint8Array(0);
   const next = async (): Promise<{ type: string; body: Uint8Array } | undefined> => {
     for (;;) {
