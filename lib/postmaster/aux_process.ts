@@ -334,12 +334,14 @@ export async function initChildProcess(args: ChildArgs, title: string): Promise<
   const settings = (await _loadChildSettings(args.dataDir, args.commandLine, "LOG")) ??
     _commandLineOnly(args.commandLine);
   _configureChildLogging(settings);
-  initPsDisplay(title, settings.str("cluster_name"), title.slice(0, 15));
   const segment = attachShmemSegment(args.shmemName);
   const child = new _Child(args, settings, segment);
   for (const sig of ["SIGHUP", "SIGTERM", "SIGINT", "SIGUSR1", "SIGUSR2", "SIGQUIT"] as const) {
     Deno.addSignalListener(sig, () => child.signal(sig));
   }
+  // The title comes only now: the postmaster takes it as the sign that the listeners above are in place
+  // (postmaster.ts, _signalChild).
+  initPsDisplay(title, settings.str("cluster_name"), title.slice(0, 15));
   if (args.type !== "backend") procArrayClaimSlot(segment, CHILD_BACKEND_TYPES[args.type] as BackendType);
   return child;
 }

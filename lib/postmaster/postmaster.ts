@@ -65,8 +65,8 @@ import {
   unlinkLockFile,
 } from "./pid_file.ts";
 import { type PMState, updatePmState } from "./pm_state.ts";
-import { procSignalCaught as signalCaught } from "../ffi/procfs.ts";
-import { initPsDisplay } from "./ps_status.ts";
+import { procSignalCaught, readProcCmdline } from "../ffi/procfs.ts";
+import { initPsDisplay, PS_TITLE_PREFIX } from "./ps_status.ts";
 import { ServerSockets } from "./server_sockets.ts";
 
 /** How the postmaster was started. */
@@ -457,13 +457,25 @@ const _CATCHABLE_SIGNALS: Partial<Record<Deno.Signal, number>> = {
 };
 
 /**
+ * Whether a child has installed its listener for a signal. PostgreSQL's
+ * children inherit a blocked signal mask; ours start with default
+ * dispositions, and Deno's runtime catches SIGHUP, SIGINT, SIGUSR1 and
+ * SIGTERM by itself at some point of its start (re-raising them while no
+ * listener exists), so a caught signal (SigCgt) alone proves nothing: a child
+ * sets its process title (`denogres: …`) only after its listeners are in
+ * place (initChildProcess).
+ */
+function _signalCaught(pid: number, signo: number): boolean {
+  return procSignalCaught(pid, signo) && (readProcCmdline(pid)?.startsWith(PS_TITLE_PREFIX) ?? false);
+}
+
+/**
  * Sends a signal to a child, or holds it until the child has installed its
- * handler for it (procSignalCaught() of lib/ffi/procfs.ts; PostgreSQL's children inherit a blocked
- * signal mask; ours start with default dispositions).
+ * listener for it ({@link _signalCaught}).
  */
 function _signalChild(pm: Postmaster, rec: ChildRecord, sig: Deno.Signal): void {
   const signo = _CATCHABLE_SIGNALS[sig];
-  if (signo !== undefined && !signalCaught(rec.pid, signo)) {
+  if (signo !== undefined && !_signalCaught(rec.pid, signo)) {
     if (!rec.heldSignals.includes(sig)) rec.heldSignals.push(sig);
     pm.wakeIfSleepingLong(); // the loop retries held signals every _HELD_SIGNAL_RETRY_MS
     return;
