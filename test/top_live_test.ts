@@ -143,6 +143,9 @@ describe("top against a live cluster", () => {
       "50",
       "-s",
       TMUX,
+      // As on a CI machine: top draws its frames whatever the environment says about CI.
+      "-e",
+      "CI=true",
       `${REPO_ROOT}/bin/top -D ${cluster.dataDir} --interval 0.5`,
     ]);
     expect(started.code).toBe(0);

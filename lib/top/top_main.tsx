@@ -117,7 +117,9 @@ async function _runLive(dataDir: string, intervalMs: number): Promise<void> {
       signalBackend={(pid, action) => reader.signalBackend(pid, action)}
       banner={banner}
     />,
-    { exitOnCtrlC: true, alternateScreen: true, patchConsole: false },
+    // interactive: both ends are terminals (checked above). Ink's own guess says no whenever the environment names a
+    // CI service (is-in-ci), and would then draw nothing but the banner until exit.
+    { exitOnCtrlC: true, alternateScreen: true, patchConsole: false, interactive: true },
   );
   await app.waitUntilExit();
   reader.close();
