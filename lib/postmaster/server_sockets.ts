@@ -14,7 +14,10 @@
  * backend says on it when it is idle (handoff.ts).
  * Descriptors in the poll set are closed only between polls, never while a
  * poll may be watching them (a reused descriptor number would otherwise be
- * watched by mistake). Each round accepts at most
+ * watched by mistake). Within a round, a channel retired and closed by one
+ * callback can have its number reused at once by a new backend's channel:
+ * each channel therefore carries a token, and a poll result is acted on only
+ * if the number still holds the channel that was polled. Each round accepts at most
  * {@link ACCEPTS_PER_ROUND_MAX} connections per listener, so one busy
  * listener cannot starve the others. Requires `--allow-ffi`.
  *
@@ -42,7 +45,8 @@ export interface ServerSocketsCallbacks {
 export class ServerSockets {
   readonly #callbacks: ServerSocketsCallbacks;
   readonly #listeners: Listener[] = [];
-  readonly #channels = new Set<number>();
+  /** Watched channels: descriptor -> a token identifying this channel, not its (reusable) number. */
+  readonly #channels = new Map<number, symbol>();
   readonly #toClose: number[] = [];
   readonly #wakeRead: number;
   readonly #wakeWrite: number;
@@ -72,7 +76,7 @@ export class ServerSockets {
 
   /** @param channelFd a new backend's channel (postmaster end) to watch for its status messages */
   addChannel(channelFd: number): void {
-    this.#channels.add(channelFd);
+    this.#channels.set(channelFd, Symbol("channel"));
     this.#wake();
   }
 
@@ -138,9 +142,9 @@ export class ServerSockets {
 
   async #run(): Promise<void> {
     while (!this.#stopped) {
-      const watched: { fd: number; what: "wake" | "channel" | Listener }[] = [{ fd: this.#wakeRead, what: "wake" }];
+      const watched: { fd: number; what: "wake" | symbol | Listener }[] = [{ fd: this.#wakeRead, what: "wake" }];
       // Channels first: a backend that has just become idle can take a client accepted in the same round.
-      for (const fd of this.#channels) watched.push({ fd, what: "channel" });
+      for (const [fd, token] of this.#channels) watched.push({ fd, what: token });
       if (this.#accepting) { for (const l of this.#listeners) watched.push({ fd: l.fd, what: l }); }
       const buf = new Uint8Array(watched.length * _POLLFD_BYTES);
       const dv = new DataView(buf.buffer);
@@ -161,10 +165,11 @@ export class ServerSockets {
     }
   }
 
-  #ready(fd: number, what: "wake" | "channel" | Listener, revents: number): void {
+  #ready(fd: number, what: "wake" | symbol | Listener, revents: number): void {
     if (what === "wake") return this.#drainWake();
-    if (what === "channel") {
-      if (!this.#channels.has(fd)) return;
+    if (typeof what === "symbol") {
+      // Retired earlier in this round, its number perhaps already another backend's channel: not the one polled.
+      if (this.#channels.get(fd) !== what) return;
       const status = readBackendStatus(fd);
       if (status.kind !== "none") this.#callbacks.onBackendStatus(fd, status);
       else if ((revents & (LinuxConst.POLLHUP | LinuxConst.POLLERR)) !== 0) {
