@@ -19,7 +19,10 @@
  * pg_hba.conf and authentication, role, reserved slots, database. Every
  * FATAL is sent to the client, logged, and the process exits 1. A CancelRequest
  * signals the matching backend (SIGINT, that pid only) and closes without a
- * reply. The whole start-up is bounded by authentication_timeout.
+ * reply. The whole start-up is bounded by authentication_timeout; when it
+ * runs out, or SIGTERM comes, before the session has started, the process
+ * exits 1 and sends the client nothing, as PostgreSQL (after the startup
+ * packet it logs FATAL 57014 `canceling authentication due to timeout`).
  * A session that ends cleanly (see backendMain) returns instead of exiting:
  * its socket is closed and everything it held is released as an exit would
  * release it, and the caller may recycle the process (lib/postmaster/README.md,
@@ -185,15 +188,25 @@ export async function backendMain(
   const c = new _Conn(ctx, socket);
   const hostText = conn.local ? "[local]" : conn.remoteHost;
   setLogProcessInfo({ backendType: "client backend", remoteHost: hostText, remotePort: conn.remotePort });
-  const timeout = setTimeout(() => {
-    c.sendFatal(
-      new SqlError(SqlState.QUERY_CANCELED, "canceling authentication due to timeout", { severity: "FATAL" }),
-    );
-    c.beginExit(1);
-  }, ctx.settings.int("authentication_timeout") * 1000);
+  // Out of time, or told to stop (SIGTERM), before the session has started: as PostgreSQL, the process exits at
+  // once and tells the client nothing; after the startup packet it logs why (process_startup_packet_die(),
+  // then die() with ClientAuthInProgress, in PostgreSQL).
+  let authInProgress = false;
+  const abortStartup = () => {
+    if (c.exiting) return;
+    c.exiting = true;
+    if (authInProgress) {
+      elog("FATAL", "canceling authentication due to timeout", { sqlstate: SqlState.QUERY_CANCELED });
+    }
+    ctx.exit(1);
+  };
+  const timeout = setTimeout(abortStartup, ctx.settings.int("authentication_timeout") * 1000);
+  const stopListening = ctx.onSignal((sig) => sig === "SIGTERM" && abortStartup());
+  if (ctx.signals.terminatePending) abortStartup();
   let loop: PostgresMain;
   try {
     const startup = await _readStartup(ctx, c);
+    authInProgress = true;
     if (ctx.settings.bool("log_connections")) {
       elog("LOG", `connection received: host=${hostText}${conn.local ? "" : ` port=${conn.remotePort}`}`);
     }
@@ -211,6 +224,7 @@ export async function backendMain(
     loop = _startSession(ctx, c, conn, startup, role, database, cancelKey);
   } catch (e) {
     clearTimeout(timeout);
+    stopListening();
     if (c.exiting || e instanceof SessionExit) return await _awaitExit();
     if (e instanceof _QuietExit) return await _endCleanly(c);
     if (e instanceof PqProtocolError) elog("LOG", e.message, { sqlstate: SqlState.PROTOCOL_VIOLATION });
@@ -220,6 +234,7 @@ export async function backendMain(
     return await _awaitExit();
   }
   clearTimeout(timeout);
+  stopListening();
   let code: number;
   try {
     code = await loop.run();

@@ -1,0 +1,77 @@
+/**
+ * End-to-end: a connection whose session has not started yet (no startup
+ * packet, or waiting at the password prompt) when authentication_timeout
+ * runs out or a fast shutdown comes. As PostgreSQL: the backend exits at
+ * once, the client sees its connection closed without a message, and only
+ * a backend past the startup packet logs FATAL `canceling authentication due
+ * to timeout`. A fast shutdown is never held up by such a connection.
+ */
+import { describe, expect, test } from "vitest";
+import { type Cluster, clusterScope, runCtl, startupPacket, waitFor } from "./helpers/cluster.ts";
+
+const clusters = clusterScope();
+const TIMEOUT_LINE = /FATAL: {2}canceling authentication due to timeout\n/g;
+
+/** A cluster whose TCP clients must give a SCRAM password (the role has none: the exchange can never succeed). */
+async function passwordCluster(port: number, authenticationTimeout: string): Promise<Cluster> {
+  const c = await clusters.start({ port, noStart: true, conf: { authentication_timeout: authenticationTimeout } });
+  await Deno.writeTextFile(
+    `${c.dataDir}/pg_hba.conf`,
+    "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n",
+  );
+  await c.start();
+  return c;
+}
+
+/** A raw TCP client; `rest()` reads everything the server sends until it closes the connection. */
+async function rawClient(port: number) {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const read = async (max: number): Promise<Uint8Array> => {
+    const buf = new Uint8Array(max);
+    const n = await conn.read(buf).catch(() => null);
+    return buf.subarray(0, n ?? 0);
+  };
+  return {
+    /** Sends a startup packet and returns the server's first message type ('R' for a password request). */
+    async startAuthentication(): Promise<string> {
+      await conn.write(startupPacket("postgres", "postgres"));
+      return String.fromCharCode((await read(8192))[0]);
+    },
+    async rest(): Promise<number> {
+      let bytes = 0;
+      for (let chunk = await read(8192); chunk.length > 0; chunk = await read(8192)) bytes += chunk.length;
+      conn.close();
+      return bytes;
+    },
+  };
+}
+
+describe("a connection that has not started its session", () => {
+  test("authentication_timeout closes it silently; past the startup packet it is logged", async () => {
+    const c = await passwordCluster(20071, "1s");
+    const silent = await rawClient(c.port);
+    const prompted = await rawClient(c.port);
+    expect(await prompted.startAuthentication()).toBe("R");
+    expect(await silent.rest()).toBe(0);
+    expect(await prompted.rest()).toBe(0);
+    await waitFor(() => c.log().match(TIMEOUT_LINE) !== null, 30_000, "the FATAL line");
+    expect(c.log().match(TIMEOUT_LINE)).toHaveLength(1);
+    expect(c.log()).not.toContain("incomplete startup packet");
+    expect(c.log()).not.toContain("terminating any other active server processes");
+  }, 120_000);
+
+  test("a fast shutdown ends it at once, however long authentication_timeout is", async () => {
+    const c = await passwordCluster(20072, "600s");
+    const silent = await rawClient(c.port);
+    const prompted = await rawClient(c.port);
+    expect(await prompted.startAuthentication()).toBe("R");
+    // ctl gives up after 60 s: a backend waiting out authentication_timeout would make it fail.
+    const stop = await runCtl(["stop", "-D", c.dataDir, "-m", "fast"]);
+    expect(stop.code).toBe(0);
+    expect(await silent.rest()).toBe(0);
+    expect(await prompted.rest()).toBe(0);
+    expect(c.log().match(TIMEOUT_LINE)).toHaveLength(1);
+    expect(c.log()).toContain("database system is shut down");
+    expect(await c.stop()).toBe(0);
+  }, 120_000);
+});
