@@ -1,9 +1,11 @@
 /**
  * End-to-end: `ctl reload` (issue 3, acceptance point 6): an edited
  * reloadable parameter is logged and takes effect; a restart-only one is
- * reported as needing a restart; a file with errors changes nothing.
+ * reported as needing a restart; a file with errors changes nothing; open
+ * sessions take a reloaded value at their next statement, as PostgreSQL's.
  */
 import { describe, expect, test } from "vitest";
+import pg from "pg";
 import { childPids, type Cluster, clusterScope, processTitle, runCtl, waitFor } from "./helpers/cluster.ts";
 
 const clusters = clusterScope();
@@ -42,5 +44,50 @@ describe("ctl reload", () => {
     );
     expect(c.log()).toContain('unrecognized configuration parameter "no_such_parameter"');
     expect(c.log()).not.toContain('parameter "spare_backends" changed');
+  }, 120_000);
+
+  test("an open session takes a reloaded value at its next statement, unless it or its client set it", async () => {
+    const c = await clusters.start({ port: 20033, conf: { work_mem: "16MB", statement_timeout: "0" } });
+    const connect = async (options?: string) => {
+      const s = new pg.Client({ host: c.socketDir, port: c.port, user: "postgres", database: "postgres", options });
+      await s.connect();
+      return s;
+    };
+    const show = async (s: pg.Client, name: string) => (await s.query(`show ${name}`)).rows[0][name];
+    const plain = await connect();
+    const fromClient = await connect("-c work_mem=8MB");
+    const setter = await connect();
+    const inBlock = await connect();
+    try {
+      await setter.query("set work_mem = '4MB'");
+      await inBlock.query("begin");
+      await inBlock.query("set local work_mem = '2MB'");
+      expect(await show(plain, "work_mem")).toBe("16MB");
+      Deno.writeTextFileSync(
+        `${c.dataDir}/postgresql.conf`,
+        "work_mem = '32MB'\nstatement_timeout = '7s'\nlog_connections = on\n",
+        { append: true },
+      );
+      expect((await runCtl(["reload", "-D", c.dataDir])).code).toBe(0);
+      await waitFor(async () => (await show(plain, "work_mem")) === "32MB", 10_000, "the open session to see 32MB");
+      expect(await show(plain, "statement_timeout")).toBe("7s");
+      // A parameter only a new connection may change stays as the session started with it.
+      expect(await show(plain, "log_connections")).toBe("off");
+      // The client's startup option and the session's SET stay; RESET now goes to the file's new value.
+      expect(await show(fromClient, "work_mem")).toBe("8MB");
+      expect(await show(setter, "work_mem")).toBe("4MB");
+      await setter.query("reset work_mem");
+      expect(await show(setter, "work_mem")).toBe("32MB");
+      // SET LOCAL holds until the transaction ends, then the reloaded value is back.
+      expect(await show(inBlock, "work_mem")).toBe("2MB");
+      await inBlock.query("commit");
+      expect(await show(inBlock, "work_mem")).toBe("32MB");
+      // A new connection gets the new values, log_connections among them.
+      const fresh = await connect();
+      expect(await show(fresh, "log_connections")).toBe("on");
+      await fresh.end();
+    } finally {
+      await Promise.all([plain, fromClient, setter, inBlock].map((s) => s.end().catch(() => {})));
+    }
   }, 120_000);
 });

@@ -183,6 +183,8 @@ async function _runBackend(args: ChildCommandLine): Promise<never> {
       clearTimeout(compactTimer);
       waiting = false;
       if (client === undefined) ctx.exit(0);
+      // A reload signalled while this process waited applies to the session it is about to start.
+      await ctx.reloadConfigIfPending();
     }
     await backendMain(ctx, new PqSocket(client.fd), client.conn);
     client = undefined;

@@ -35,20 +35,36 @@ import { resolveTimeZone } from "./datetime.ts";
 /** Largest number of custom (`a.b`) parameters a session may create. */
 export const CUSTOM_GUCS_MAX = 1024;
 
+/**
+ * Where a value came from, lowest priority first (PostgreSQL's GucSource, reduced): the server's settings (defaults,
+ * files, command line), the client's startup packet, a SET in the session. A reload replaces only `server` values.
+ */
+type _Source = "server" | "client" | "session";
+
+interface _Sourced {
+  value: GucValue;
+  source: _Source;
+}
+
 interface _Var {
   readonly def: GucDefinition | undefined; // undefined: a custom placeholder (string)
   readonly name: string;
   value: GucValue;
+  source: _Source;
   /** The value RESET returns to. */
   resetValue: GucValue;
+  resetSource: _Source;
 }
 
 interface _Undo {
   /** Value before the transaction touched it. */
-  prior: GucValue;
-  /** Value of the last non-LOCAL SET in the transaction, kept at commit. */
-  sessionValue?: GucValue;
+  prior: _Sourced;
+  /** Value of the last non-LOCAL SET (or RESET) in the transaction, kept at commit. */
+  session?: _Sourced;
 }
+
+/** Contexts whose values a reload changes in a running session (PostgreSQL ignores `backend` ones there). */
+const _RELOADABLE_CONTEXTS: ReadonlySet<GucContext> = new Set(["sighup", "superuser", "user"]);
 
 /** Who is setting a value, as PostgreSQL's GucContext of the caller. */
 export type GucSetContext = "startup" | "session";
@@ -87,7 +103,14 @@ export class SessionGucs {
     this.#isSuperuser = who.isSuperuser;
     for (const s of settings.all()) {
       const name = s.def.name.toLowerCase();
-      this.#vars.set(name, { def: s.def, name: s.def.name, value: s.value, resetValue: s.value });
+      this.#vars.set(name, {
+        def: s.def,
+        name: s.def.name,
+        value: s.value,
+        source: "server",
+        resetValue: s.value,
+        resetSource: "server",
+      });
     }
     this.#force("is_superuser", who.isSuperuser);
     this.#force("session_authorization", who.userName);
@@ -98,6 +121,7 @@ export class SessionGucs {
     if (v !== undefined) {
       v.value = value;
       v.resetValue = value;
+      v.source = v.resetSource = "client";
     }
   }
 
@@ -138,19 +162,21 @@ export class SessionGucs {
     let v = this.#vars.get(key);
     if (v === undefined) v = this.#placeholder(name);
     if (v.def !== undefined) this.#checkContext(v.def, opts.context ?? "session");
-    const value = raw === null ? v.resetValue : this.#parse(v, raw);
+    const next: _Sourced = raw === null
+      ? { value: v.resetValue, source: v.resetSource }
+      : { value: this.#parse(v, raw), source: opts.context === "startup" ? "client" : "session" };
     this.#version++;
     if (opts.context === "startup") {
-      v.value = value;
-      v.resetValue = value;
+      v.value = v.resetValue = next.value;
+      v.source = v.resetSource = next.source;
       return this.show(key)!;
     }
     if (opts.inTransaction) {
-      let u = this.#undo.get(key);
-      if (u === undefined) this.#undo.set(key, u = { prior: v.value });
-      if (!opts.isLocal) u.sessionValue = value;
+      const u = this.#undoOf(key, v);
+      if (!opts.isLocal) u.session = next;
     }
-    v.value = value;
+    v.value = next.value;
+    v.source = next.source;
     return this.show(key)!;
   }
 
@@ -160,13 +186,42 @@ export class SessionGucs {
     for (const [key, v] of this.#vars) {
       if (v.def !== undefined && (v.def.context !== "user" && v.def.context !== "superuser")) continue;
       if (v.def?.context === "superuser" && !this.#isSuperuser) continue;
-      if (v.value === v.resetValue) continue;
-      if (inTransaction) {
-        let u = this.#undo.get(key);
-        if (u === undefined) this.#undo.set(key, u = { prior: v.value });
-        u.sessionValue = v.resetValue;
-      }
+      if (v.value === v.resetValue && v.source === v.resetSource) continue;
+      if (inTransaction) this.#undoOf(key, v).session = { value: v.resetValue, source: v.resetSource };
       v.value = v.resetValue;
+      v.source = v.resetSource;
+    }
+  }
+
+  #undoOf(key: string, v: _Var): _Undo {
+    let u = this.#undo.get(key);
+    if (u === undefined) this.#undo.set(key, u = { prior: { value: v.value, source: v.source } });
+    return u;
+  }
+
+  /**
+   * Applies the server's settings after a configuration reload (SIGHUP), as
+   * PostgreSQL's ProcessConfigFile() in a backend: a value that came from the
+   * server's settings takes the new one, in force, as RESET's target and as
+   * what a transaction in progress would restore; a value the client gave
+   * at connection start or a SET gave stays. Parameters that only a new
+   * connection (or a restart) may change are left alone.
+   *
+   * @param settings the server's settings just reloaded
+   */
+  reload(settings: GucSettings): void {
+    for (const s of settings.all()) {
+      if (!_RELOADABLE_CONTEXTS.has(s.def.context)) continue;
+      const key = s.def.name.toLowerCase();
+      const v = this.#vars.get(key)!;
+      if (v.resetSource === "server") v.resetValue = s.value;
+      if (v.source === "server" && v.value !== s.value) {
+        v.value = s.value;
+        this.#version++;
+      }
+      const u = this.#undo.get(key);
+      if (u?.prior.source === "server") u.prior.value = s.value;
+      if (u?.session?.source === "server") u.session.value = s.value;
     }
   }
 
@@ -176,7 +231,9 @@ export class SessionGucs {
     this.#version++;
     for (const [key, u] of this.#undo) {
       const v = this.#vars.get(key)!;
-      v.value = committed && u.sessionValue !== undefined ? u.sessionValue : u.prior;
+      const kept = committed && u.session !== undefined ? u.session : u.prior;
+      v.value = kept.value;
+      v.source = kept.source;
     }
     this.#undo.clear();
   }
@@ -230,7 +287,14 @@ export class SessionGucs {
       throw new SqlError(SqlState.PROGRAM_LIMIT_EXCEEDED, `too many custom configuration parameters`);
     }
     this.#customCount++;
-    const v: _Var = { def: undefined, name: name.toLowerCase(), value: "", resetValue: "" };
+    const v: _Var = {
+      def: undefined,
+      name: name.toLowerCase(),
+      value: "",
+      source: "server",
+      resetValue: "",
+      resetSource: "server",
+    };
     this.#vars.set(name.toLowerCase(), v);
     return v;
   }

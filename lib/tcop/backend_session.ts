@@ -177,6 +177,11 @@ export class BackendSession implements ExecSession {
 
   // ---- settings -----------------------------------------------------------
 
+  /** Applies a configuration reload (SIGHUP) to the server's settings and this session's (SessionGucs.reload). */
+  async reloadConfigIfPending(): Promise<void> {
+    if (await this.ctx.reloadConfigIfPending()) this.gucs.reload(this.ctx.settings);
+  }
+
   showSetting(name: string): string | undefined {
     return this.gucs.show(name);
   }

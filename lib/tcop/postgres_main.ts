@@ -165,6 +165,8 @@ export class PostgresMain {
         void this.#w.flush(); // replies to messages that came with the Terminate (the socket's close drains them)
         return 0;
       }
+      // A configuration reload takes effect between messages (PostgresMain's ConfigReloadPending check).
+      if (this.#s.ctx.signals.reloadPending) await this.#s.reloadConfigIfPending();
       const pending = this.#dispatch(type);
       if (pending !== undefined) {
         await pending;
