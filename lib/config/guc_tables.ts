@@ -647,6 +647,17 @@ export const GUC_DEFINITIONS = [
     description: "Sets the maximum allowed idle time between queries, when in a transaction.",
   },
   {
+    name: "idle_session_timeout",
+    type: "int",
+    default: 0,
+    min: 0,
+    max: INT_MAX,
+    unit: "ms",
+    context: "user",
+    group: G_CLIENT,
+    description: "Sets the maximum allowed idle time between queries, when not in a transaction.",
+  },
+  {
     name: "DateStyle",
     type: "string",
     default: "ISO, MDY",

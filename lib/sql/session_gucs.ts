@@ -63,6 +63,15 @@ interface _Undo {
   session?: _Sourced;
 }
 
+/**
+ * Parameters of the transaction in progress (PostgreSQL's XactIsoLevel, XactReadOnly): a SET lasts until the
+ * transaction ends, as SET LOCAL; otherwise they show the `default_…` parameter that each transaction starts with.
+ */
+const _PER_TRANSACTION: ReadonlyMap<string, string> = new Map([
+  ["transaction_isolation", "default_transaction_isolation"],
+  ["transaction_read_only", "default_transaction_read_only"],
+]);
+
 /** Contexts whose values a reload changes in a running session (PostgreSQL ignores `backend` ones there). */
 const _RELOADABLE_CONTEXTS: ReadonlySet<GucContext> = new Set(["sighup", "superuser", "user"]);
 
@@ -127,7 +136,7 @@ export class SessionGucs {
 
   /** @returns the shown value of a parameter, or undefined when it does not exist */
   show(name: string): string | undefined {
-    const v = this.#vars.get(name.toLowerCase());
+    const v = this.#current(name.toLowerCase());
     if (v === undefined) return undefined;
     return v.def === undefined ? String(v.value) : formatGucValue(v.def, v.value);
   }
@@ -139,9 +148,15 @@ export class SessionGucs {
 
   /** @returns a parameter's typed value (for the session's own use: TimeZone, statement_timeout…) */
   value(name: string): GucValue {
-    const v = this.#vars.get(name.toLowerCase());
+    const v = this.#current(name.toLowerCase());
     if (v === undefined) throw new TypeError(`Unknown parameter "${name}"`);
     return v.value;
+  }
+
+  /** A parameter's entry, or for a per-transaction one not set in this transaction, its `default_…` one. */
+  #current(key: string): _Var | undefined {
+    const defaultKey = _PER_TRANSACTION.get(key);
+    return this.#vars.get(defaultKey !== undefined && !this.#undo.has(key) ? defaultKey : key);
   }
 
   /**
@@ -173,7 +188,7 @@ export class SessionGucs {
     }
     if (opts.inTransaction) {
       const u = this.#undoOf(key, v);
-      if (!opts.isLocal) u.session = next;
+      if (!opts.isLocal && !_PER_TRANSACTION.has(key)) u.session = next;
     }
     v.value = next.value;
     v.source = next.source;
@@ -271,7 +286,7 @@ export class SessionGucs {
     return [...this.#vars.values()]
       .filter((v) => v.def !== undefined)
       .sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()))
-      .map((v) => ({ name: v.name, setting: formatGucValue(v.def!, v.value), description: v.def!.description }));
+      .map((v) => ({ name: v.name, setting: this.show(v.name)!, description: v.def!.description }));
   }
 
   #placeholder(name: string): _Var {

@@ -148,6 +148,8 @@ export class BackendSession implements ExecSession {
 
   #seenVersion = -1;
   #statementTimeoutMs = 0;
+  #idleInTransactionTimeoutMs = 0;
+  #idleSessionTimeoutMs = 0;
   #trackActivities = true;
   #clientMinRank = 6;
 
@@ -159,6 +161,8 @@ export class BackendSession implements ExecSession {
     this.#ioTz = g.value("TimeZone") as string;
     this.#ioEfd = g.value("extra_float_digits") as number;
     this.#statementTimeoutMs = g.value("statement_timeout") as number;
+    this.#idleInTransactionTimeoutMs = g.value("idle_in_transaction_session_timeout") as number;
+    this.#idleSessionTimeoutMs = g.value("idle_session_timeout") as number;
     this.#trackActivities = g.value("track_activities") === true;
     this.#updateTitle = g.value("update_process_title") === true;
     this.#clientMinRank = _CLIENT_RANK[String(g.value("client_min_messages"))] ?? 6;
@@ -259,6 +263,44 @@ export class BackendSession implements ExecSession {
   /** Drops a kept clock reading (before waiting for the client or for a slow statement or write). */
   forgetMessageClock(): void {
     this.#messageClockMs = -1;
+  }
+
+  /**
+   * Before each further statement of a multi-statement query (start_xact_command's enable_statement_timeout): a
+   * statement_timeout that an earlier statement set starts counting now, for the rest of the query; one set to 0 stops.
+   */
+  continueStatement(): void {
+    this.#refresh();
+    if (this.#statementTimeoutMs <= 0) this.#deadlineMs = Infinity;
+    else if (this.#deadlineMs === Infinity) this.#deadlineMs = performance.now() + this.#statementTimeoutMs;
+  }
+
+  /**
+   * How long the session may now wait for the client: idle_in_transaction_session_timeout in a transaction (even a
+   * failed one), else idle_session_timeout.
+   *
+   * @returns the limit in ms and the FATAL that ends the session when it runs out; undefined: no limit
+   */
+  idleTimeout(): { ms: number; error: SqlError } | undefined {
+    this.#refresh();
+    if (this.xact.inTransaction) {
+      if (this.#idleInTransactionTimeoutMs <= 0) return undefined;
+      return {
+        ms: this.#idleInTransactionTimeoutMs,
+        error: new SqlError(
+          SqlState.IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
+          "terminating connection due to idle-in-transaction timeout",
+          { severity: "FATAL" },
+        ),
+      };
+    }
+    if (this.#idleSessionTimeoutMs <= 0) return undefined;
+    return {
+      ms: this.#idleSessionTimeoutMs,
+      error: new SqlError(SqlState.IDLE_SESSION_TIMEOUT, "terminating connection due to idle-session timeout", {
+        severity: "FATAL",
+      }),
+    };
   }
 
   /** Ends the statement_timeout clock (finish_xact_command's disable_statement_timeout). */

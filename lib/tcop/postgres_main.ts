@@ -150,9 +150,11 @@ export class PostgresMain {
         this.#idle = true;
         this.#s.forgetMessageClock();
         pgstatReportWaitStart(seg, _CLIENT_READ);
+        const idleTimer = this.#startIdleTimeout();
         try {
           while ((type = r.tryReadMessage(pqMaxMessageLength)) === PQ_NEED_MORE) await r.waitForData();
         } finally {
+          clearTimeout(idleTimer);
           this.#idle = false;
           pgstatReportWaitEnd(seg);
         }
@@ -173,6 +175,17 @@ export class PostgresMain {
         this.#s.forgetMessageClock();
       }
     }
+  }
+
+  /** idle_in_transaction_session_timeout / idle_session_timeout while waiting for the client: a FATAL ends the session. */
+  #startIdleTimeout(): ReturnType<typeof setTimeout> | undefined {
+    const timeout = this.#s.idleTimeout();
+    if (timeout === undefined) return undefined;
+    return setTimeout(() => {
+      try {
+        this.#onTerminate(timeout.error);
+      } catch { /* the exit has begun; the pending read ends with the socket */ }
+    }, timeout.ms);
   }
 
   /** Runs one message; returns a promise only when the message had to wait (a statement that sleeps, back pressure). */
@@ -273,6 +286,7 @@ export class PostgresMain {
     const multi = plans.length > 1;
     for (let i = from; i < plans.length; i++) {
       const plan = plans[i];
+      if (i > 0) s.continueStatement();
       s.xact.startCommand(s.statementStartTs);
       s.reportXactTimestamp(); // The statement was reported active before its transaction opened.
       this.#checkAborted(plan);
