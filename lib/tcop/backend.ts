@@ -33,7 +33,6 @@
  * @module
  */
 
-import { randomBytes } from "node:crypto";
 import { AssertionError } from "../common/assert.ts";
 import { SqlError, SqlState } from "../common/errors.ts";
 import { AuthFailedError, checkHba, clientAuthentication } from "../auth/mod.ts";
@@ -49,13 +48,11 @@ import { PqWriter } from "../protocol/pq_writer.ts";
 import { pgstatBestart, procArrayCheckCancelKey, procArrayClaimSlot, procArrayHaveFreeSlots } from "../shmem/mod.ts";
 import { SessionGucs } from "../sql/session_gucs.ts";
 import { planQuery, sqlParserInit } from "../sql/statement.ts";
+import { readControlFile } from "../wal/mod.ts";
 import { CatalogCache, HbaCache } from "./auth_cache.ts";
 import { BackendSession } from "./backend_session.ts";
 import { PostgresMain } from "./postgres_main.ts";
 import { SessionExit } from "./session_exit.ts";
-
-/** Secret mixed into mock SCRAM salts; per data directory would be better, per process suffices for unpredictability. */
-const _MOCK_NONCE = new Uint8Array(randomBytes(32));
 
 type _Startup = Extract<StartupPacket, { kind: "startup" }>;
 
@@ -84,6 +81,11 @@ export type BackendSessionEnd = "clean";
 interface _Prepared {
   readonly hba: HbaCache;
   readonly catalog: CatalogCache;
+  /**
+   * The cluster's secret for mock SCRAM salts (pg_control's mock_authentication_nonce, made by initdb): a role that
+   * does not exist gets the same salt at every attempt, as one that exists does, so the salt does not tell them apart.
+   */
+  readonly mockNonce: Uint8Array;
 }
 
 let _prepared: _Prepared | undefined;
@@ -100,7 +102,11 @@ let _prepared: _Prepared | undefined;
  * @param hbaGeneration the postmaster's pg_hba.conf generation when it started this process
  */
 export async function backendPrepare(ctx: ChildContext, hbaGeneration: number | undefined): Promise<void> {
-  const prepared: _Prepared = { hba: new HbaCache(ctx.dataDir, hbaGeneration), catalog: new CatalogCache(ctx.dataDir) };
+  const prepared: _Prepared = {
+    hba: new HbaCache(ctx.dataDir, hbaGeneration),
+    catalog: new CatalogCache(ctx.dataDir),
+    mockNonce: readControlFile(ctx.dataDir).mockAuthenticationNonce,
+  };
   // A session's first ParameterStatus report sorts names with localeCompare: ICU's collator costs ~8 ms to set up.
   new SessionGucs(ctx.settings, { isSuperuser: false, userName: "" }).takeReportChanges();
   await Promise.all([
@@ -409,7 +415,7 @@ async function _authenticate(
     { reader, writer, remoteHost, user: p.user, database: p.database },
     line,
     role,
-    _MOCK_NONCE,
+    prepared.mockNonce,
   );
   if (outcome === "eof") throw new _QuietExit("eof during authentication");
   const fatal = (code: string, msg: string) => new SqlError(code, msg, { severity: "FATAL" });
