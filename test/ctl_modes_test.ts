@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { clusterScope, readPidFileLines, runCtl, waitFor } from "./helpers/cluster.ts";
 
+const REPO_ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const clusters = clusterScope();
 const dirs: string[] = [];
 afterEach(async () => {
@@ -37,7 +38,72 @@ describe("ctl modes", () => {
     expect(Number(lines[0])).not.toBe(first);
     expect(lines[3]).toBe(String(c.port));
     expect(lines[4]).toBe(c.dataDir);
+    // As pg_ctl: the recorded command line is reused as it is, so restarts never add another -D.
+    const started = `${REPO_ROOT}/bin/server "-D" "${c.dataDir}" "-p" "${c.port}" "-k" "${c.dataDir}" ` +
+      `"-c" "listen_addresses=127.0.0.1"\n`;
+    expect(Deno.readTextFileSync(`${c.dataDir}/postmaster.opts`)).toBe(started);
+    expect((await runCtl(["restart", "-D", c.dataDir, "-l", c.logFile, "-s"])).code).toBe(0);
+    expect(Deno.readTextFileSync(`${c.dataDir}/postmaster.opts`)).toBe(started);
+    expect(readPidFileLines(c.dataDir)![3]).toBe(String(c.port));
   }, 120_000);
+
+  test("restart -o runs the server with the new options only; a restart after stop reuses them", async () => {
+    const c = await clusters.start({ port: 20081, noStart: true });
+    const opts = `-p ${c.port} -k ${c.dataDir} -c listen_addresses=127.0.0.1`;
+    expect((await runCtl(["start", "-D", c.dataDir, "-l", c.logFile, "-s", "-o", opts])).code).toBe(0);
+    const r = await runCtl(["restart", "-D", c.dataDir, "-l", c.logFile, "-s", "-o", `-p ${c.port} -k ${c.dataDir}`]);
+    expect(r.code).toBe(0);
+    // No -D on the command line (pg_ctl passes none on restart): the server found its directory through PGDATA.
+    const restarted = `${REPO_ROOT}/bin/server "-p" "${c.port}" "-k" "${c.dataDir}"\n`;
+    expect(Deno.readTextFileSync(`${c.dataDir}/postmaster.opts`)).toBe(restarted);
+    expect(readPidFileLines(c.dataDir)![4]).toBe(c.dataDir);
+    expect((await runCtl(["stop", "-D", c.dataDir, "-s"])).code).toBe(0);
+    const again = await runCtl(["restart", "-D", c.dataDir, "-l", c.logFile, "-s"]);
+    expect(again).toMatchObject({
+      code: 0,
+      stderr: `ctl: PID file "${c.dataDir}/postmaster.pid" does not exist\nIs server running?\n` +
+        "trying to start server anyway\n",
+    });
+    expect(Deno.readTextFileSync(`${c.dataDir}/postmaster.opts`)).toBe(restarted);
+    expect(readPidFileLines(c.dataDir)![3]).toBe(String(c.port));
+  }, 120_000);
+
+  test("status --json prints one object with the error when there is no data directory", async () => {
+    const base = await Deno.makeTempDir({ prefix: "denogres-ctl-status-" });
+    dirs.push(base);
+    const nulls = {
+      running: false,
+      pid: null,
+      port: null,
+      socketDir: null,
+      listenAddresses: null,
+      startTime: null,
+      status: null,
+      commandLine: null,
+    };
+    const missing = await runCtl(["status", "--json", "-D", `${base}/nope`]);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toBe(`ctl: directory "${base}/nope" does not exist\n`);
+    expect(JSON.parse(missing.stdout)).toEqual({
+      ...nulls,
+      dataDir: `${base}/nope`,
+      error: `directory "${base}/nope" does not exist`,
+    });
+    // A directory without PG_VERSION is not a cluster: exit 4 too, as pg_ctl.
+    const notCluster = await runCtl(["status", "--json", "-D", base]);
+    expect(notCluster.code).toBe(4);
+    expect(notCluster.stderr).toBe(`ctl: directory "${base}" is not a database cluster directory\n`);
+    expect(JSON.parse(notCluster.stdout)).toEqual({
+      ...nulls,
+      dataDir: base,
+      error: `directory "${base}" is not a database cluster directory`,
+    });
+    // A cluster with no server: exit 3 and error null.
+    Deno.writeTextFileSync(`${base}/PG_VERSION`, "15\n");
+    const stopped = await runCtl(["status", "--json", "-D", base]);
+    expect(stopped.code).toBe(3);
+    expect(JSON.parse(stopped.stdout)).toEqual({ ...nulls, dataDir: base, error: null });
+  }, 60_000);
 
   test("kill sends a named signal; reload and stop without a server say so", async () => {
     const c = await clusters.start({ port: 20052 });

@@ -252,6 +252,16 @@ describe("initdb on a path it cannot create", () => {
     expect(Deno.readTextFileSync(`${tmp}/plain-file`)).toBe("");
   }, TIMEOUT_MS);
 
+  test("under /proc (refused by Deno): exit 1, PostgreSQL's message and a detail, nothing made", async () => {
+    const r = await initdb(["/proc/denogres-initdb-test"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'initdb: error: could not access directory "/proc/denogres-initdb-test": Permission denied\n' +
+        "initdb: detail: Deno, which denogres runs on, refuses access to paths under /dev, /proc and /sys.\n",
+    );
+    expect(r.stdout).not.toContain("creating directory");
+  }, TIMEOUT_MS);
+
   test("whose last name is too long: exit 1, and the parent it made is removed again", async () => {
     const dir = `${tmp}/made-parent/${"x".repeat(300)}`;
     const r = await initdb([dir]);

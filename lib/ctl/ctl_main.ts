@@ -14,9 +14,14 @@
  * times a second and prints a dot a second: start waits for line 1 (pid)
  * and line 3 (start time) to match the process we started and line 8 to
  * say `ready`; stop waits for the file to disappear. Exit codes: 0 success;
- * `status` 3 when no server runs and 4 when the data directory is missing;
- * 1 for every other failure and for timeouts. Requires `--allow-read`,
- * `--allow-env`, `--allow-run` (sh, initdb) and `--allow-ffi` (kill).
+ * `status` 3 when no server runs and 4 when the data directory is missing,
+ * unreadable or not a database cluster directory; 1 for every other failure
+ * and for timeouts. `status --json` prints its one object in every case,
+ * errors included (`error`). Restart starts the server exactly as
+ * postmaster.opts recorded it (program and arguments, no `-D` of ctl's own:
+ * the child gets PGDATA), or with `-o`'s options instead. Requires
+ * `--allow-read`, `--allow-env`, `--allow-run` (sh, initdb) and
+ * `--allow-ffi` (kill).
  *
  * @module
  */
@@ -89,30 +94,46 @@ class _Ctl {
   }
 
   /**
+   * Reports a failure as pg_ctl does (`ctl: TEXT` on stderr) and exits with
+   * `code`; `status --json` still prints its one object, with TEXT in `error`.
+   */
+  fail(text: string, code: number): never {
+    this.err(`${_PROG}: ${text}`);
+    if (this.o.mode === "status" && this.o.json) _printStatusJson(this, { error: text });
+    Deno.exit(code);
+  }
+
+  /**
    * get_pgpid: the pid in postmaster.pid, 0 when there is none; exits when the
-   * data directory is missing (4 for status, 1 otherwise).
+   * data directory is missing or is not a database cluster directory (4 for
+   * status, 1 otherwise).
    */
   getPgpid(isStatus: boolean): { pid: number; contents?: PidFileContents } {
+    const dir = this.o.dataDir!;
     try {
-      Deno.statSync(this.o.dataDir!);
+      Deno.statSync(dir);
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound) this.err(`${_PROG}: directory "${this.o.dataDir}" does not exist`);
-      else this.err(`${_PROG}: could not access directory "${this.o.dataDir}": ${(e as Error).message}`);
-      Deno.exit(isStatus ? 4 : 1);
+      if (e instanceof Deno.errors.NotFound) this.fail(`directory "${dir}" does not exist`, isStatus ? 4 : 1);
+      this.fail(`could not access directory "${dir}": ${_osErrorText(e)}`, isStatus ? 4 : 1);
+    }
+    try {
+      Deno.statSync(`${dir}/PG_VERSION`);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        this.fail(`directory "${dir}" is not a database cluster directory`, isStatus ? 4 : 1);
+      }
     }
     let text: string;
     try {
       text = Deno.readTextFileSync(this.pidFile);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return { pid: 0 };
-      this.err(`${_PROG}: could not open PID file "${this.pidFile}": ${(e as Error).message}`);
-      Deno.exit(1);
+      this.fail(`could not open PID file "${this.pidFile}": ${_osErrorText(e)}`, 1);
     }
     const contents = parsePidFile(text);
     if (contents === undefined) {
       if (text === "") return { pid: 0 };
-      this.err(`${_PROG}: invalid data in PID file "${this.pidFile}"`);
-      Deno.exit(1);
+      this.fail(`invalid data in PID file "${this.pidFile}"`, 1);
     }
     return { pid: contents.pid, contents };
   }
@@ -125,40 +146,83 @@ class _Ctl {
   }
 }
 
-function _readOptsLine(path: string): string | undefined {
+/**
+ * The reason of a Deno file-system error as strerror(3) words it. Deno
+ * refuses paths under /dev, /proc and /sys without `--allow-all`
+ * (NotCapable): that is reported as the permission failure it is.
+ */
+function _osErrorText(e: unknown): string {
+  if (e instanceof Deno.errors.NotCapable) return "Permission denied";
+  if (!(e instanceof Error)) return String(e);
+  const m = /^(.*?) \(os error \d+\)/.exec(e.message);
+  return m === null ? e.message : m[1];
+}
+
+/** The lines of postmaster.opts (a final newline ends the last line), undefined when unreadable. */
+function _readOptsLines(path: string): string[] | undefined {
+  let text: string;
   try {
-    const lines = Deno.readTextFileSync(path).split("\n").filter((l) => l !== "");
-    return lines.length === 1 ? lines[0] : undefined;
+    text = Deno.readTextFileSync(path);
   } catch {
     return undefined;
   }
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  return lines;
 }
 
-/** The options to start the server with: -o, or for restart the ones in postmaster.opts (read_post_opts). */
-function _postOpts(ctl: _Ctl, isRestart: boolean): string {
-  if (ctl.o.serverOptions !== undefined || !isRestart) return ctl.o.serverOptions ?? "";
-  const line = _readOptsLine(ctl.optsFile);
-  if (line === undefined) {
-    ctl.err(`${_PROG}: could not read file "${ctl.optsFile}"`);
-    Deno.exit(1);
-  }
-  const q = line.indexOf('"');
-  return q <= 0 ? "" : line.slice(q);
+/** postmaster.opts's line, for `status`; undefined unless the file has exactly one line. */
+function _readOptsLine(path: string): string | undefined {
+  const lines = _readOptsLines(path);
+  return lines?.length === 1 ? lines[0] : undefined;
+}
+
+/** How to run the server: the program and what follows it on the shell command line. */
+interface _ServerCommand {
+  /** The program (bin/server, or the one postmaster.opts names). */
+  program: string;
+  /** The arguments, as shell text: `-D DIR` for start, then -o's options or postmaster.opts's. */
+  args: string;
+}
+
+/**
+ * start_postmaster's command (do_start, read_post_opts): start passes `-D`
+ * and -o's options; restart passes -o's options if given, else the program
+ * and arguments postmaster.opts recorded, as they are (they hold the `-D`
+ * the server was started with). Restart adds no `-D` of its own, so that a
+ * restart never grows the command line; the server finds the data directory
+ * through PGDATA, which ctl always sets for it.
+ */
+function _serverCommand(ctl: _Ctl, isRestart: boolean): _ServerCommand {
+  const program = `${_REPO_ROOT}/bin/server`;
+  if (!isRestart) return { program, args: `-D ${_shellQuote(ctl.o.dataDir!)} ${ctl.o.serverOptions ?? ""}` };
+  if (ctl.o.serverOptions !== undefined) return { program, args: ctl.o.serverOptions };
+  const lines = _readOptsLines(ctl.optsFile);
+  if (lines === undefined) ctl.fail(`could not read file "${ctl.optsFile}"`, 1);
+  if (lines.length !== 1) ctl.fail(`option file "${ctl.optsFile}" must have exactly one line`, 1);
+  // As read_post_opts: the program ends at the first space followed by a double quote.
+  const firstArg = lines[0].indexOf(' "');
+  if (firstArg < 0) return { program: lines[0], args: "" };
+  return { program: lines[0].slice(0, firstArg), args: lines[0].slice(firstArg + 1) };
 }
 
 function _shellQuote(s: string): string {
   return `'${s.replaceAll("'", `'"'"'`)}'`;
 }
 
-function _startPostmaster(ctl: _Ctl, postOpts: string): Deno.ChildProcess {
-  const server = _shellQuote(`${_REPO_ROOT}/bin/server`);
+function _startPostmaster(ctl: _Ctl, server: _ServerCommand): Deno.ChildProcess {
   const redirect = ctl.o.logFile !== undefined ? ` >> ${_shellQuote(ctl.o.logFile)} 2>&1` : " 2>&1";
-  const cmd = `exec ${server} -D ${_shellQuote(ctl.o.dataDir!)} ${postOpts} < /dev/null${redirect}`;
+  const cmd = `exec ${_shellQuote(server.program)} ${server.args} < /dev/null${redirect}`;
   try {
-    return new Deno.Command("/bin/sh", { args: ["-c", cmd], detached: true, stdin: "null" }).spawn();
+    return new Deno.Command("/bin/sh", {
+      args: ["-c", cmd],
+      // pg_ctl exports PGDATA (its -D) to the server: a restart's command line may carry no -D.
+      env: { PGDATA: ctl.o.dataDir! },
+      detached: true,
+      stdin: "null",
+    }).spawn();
   } catch (e) {
-    ctl.err(`${_PROG}: could not start server: ${(e as Error).message}`);
-    Deno.exit(1);
+    ctl.fail(`could not start server: ${(e as Error).message}`, 1);
   }
 }
 
@@ -205,9 +269,9 @@ async function _doStart(ctl: _Ctl, isRestart: boolean): Promise<void> {
   if (!isRestart && ctl.getPgpid(false).pid !== 0) {
     ctl.err(`${_PROG}: another server might be running; trying to start server anyway`);
   }
-  const postOpts = _postOpts(ctl, isRestart);
+  const server = _serverCommand(ctl, isRestart);
   const startSec = Math.floor(Date.now() / 1000);
-  const child = _startPostmaster(ctl, postOpts);
+  const child = _startPostmaster(ctl, server);
   if (!ctl.o.wait) {
     ctl.msg("server starting\n");
     return;
@@ -266,7 +330,8 @@ async function _doRestart(ctl: _Ctl): Promise<void> {
   if (pid === 0) {
     _noPidFile(ctl);
     ctl.err("trying to start server anyway");
-    return await _doStart(ctl, false);
+    // Still a restart, as pg_ctl's: the options come from postmaster.opts (left by the last server) or -o.
+    return await _doStart(ctl, true);
   }
   if (processExists(pid)) await _stopAndWait(ctl, pid, true);
   else {
@@ -286,25 +351,48 @@ function _doReload(ctl: _Ctl): void {
   ctl.msg("server signaled\n");
 }
 
+/** The fields of `status --json`; see lib/ctl/README.md. */
+interface _StatusJson {
+  running: boolean;
+  pid: number | null;
+  dataDir: string;
+  port: number | null;
+  socketDir: string | null;
+  listenAddresses: string | null;
+  startTime: string | null;
+  status: string | null;
+  commandLine: string | null;
+  /** Why ctl could not tell (the stderr line without `ctl: `); null when it could. */
+  error: string | null;
+}
+
+/** Prints `status --json`'s one object: a running server's fields, else nulls (and the error, if any). */
+function _printStatusJson(
+  ctl: _Ctl,
+  s: { running?: { pid: number; contents?: PidFileContents; opts?: string }; error?: string },
+): void {
+  const r = s.running;
+  const json: _StatusJson = {
+    running: r !== undefined,
+    pid: r?.pid ?? null,
+    dataDir: ctl.o.dataDir!,
+    port: r?.contents?.port ?? null,
+    socketDir: r?.contents?.socketDir || null,
+    listenAddresses: r?.contents?.listenAddr || null,
+    startTime: r?.contents?.startTimeSec !== undefined ? new Date(r.contents.startTimeSec * 1000).toISOString() : null,
+    status: r?.contents?.status?.trim() ?? null,
+    commandLine: r?.opts ?? null,
+    error: s.error ?? null,
+  };
+  console.log(JSON.stringify(json));
+}
+
 function _doStatus(ctl: _Ctl): void {
   const { pid, contents } = ctl.getPgpid(true);
   const running = pid > 0 && processExists(pid);
   const opts = running ? _readOptsLine(ctl.optsFile) : undefined;
-  if (ctl.o.json) {
-    console.log(JSON.stringify({
-      running,
-      pid: running ? pid : null,
-      dataDir: ctl.o.dataDir,
-      port: running ? contents?.port ?? null : null,
-      socketDir: running ? contents?.socketDir || null : null,
-      listenAddresses: running ? contents?.listenAddr || null : null,
-      startTime: running && contents?.startTimeSec !== undefined
-        ? new Date(contents.startTimeSec * 1000).toISOString()
-        : null,
-      status: running ? contents?.status?.trim() ?? null : null,
-      commandLine: opts ?? null,
-    }));
-  } else if (running) {
+  if (ctl.o.json) _printStatusJson(ctl, running ? { running: { pid, contents, opts } } : {});
+  else if (running) {
     console.log(`${_PROG}: server is running (PID: ${pid})`);
     if (opts !== undefined) console.log(opts);
   } else console.log(`${_PROG}: no server running`);

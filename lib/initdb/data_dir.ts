@@ -17,7 +17,7 @@
  * @module
  */
 
-import { InitdbError, osErrorText } from "./initdb_error.ts";
+import { DENO_REFUSED_PATH_DETAIL, InitdbError, osErrorText } from "./initdb_error.ts";
 
 /** Mode of the data directory and everything initdb creates in it (pg_dir_create_mode). */
 export const DATA_DIR_MODE = 0o700;
@@ -38,7 +38,8 @@ export type DataDirState =
  *
  * @param path the data directory
  * @returns what is there
- * @throws {InitdbError} `could not access directory "…": …` (not a directory, no permission)
+ * @throws {InitdbError} `could not access directory "…": …` (not a directory, no permission, a path Deno
+ *   refuses such as /proc/…: `Permission denied` with a detail saying why)
  */
 export function checkDataDir(path: string): DataDirState {
   let entries: Deno.DirEntry[];
@@ -46,7 +47,10 @@ export function checkDataDir(path: string): DataDirState {
     entries = [...Deno.readDirSync(path)];
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return { kind: "missing" };
-    throw new InitdbError(`could not access directory "${path}": ${osErrorText(e)}`, { cause: e });
+    throw new InitdbError(`could not access directory "${path}": ${osErrorText(e)}`, {
+      cause: e,
+      detail: _refusedDetail(e),
+    });
   }
   if (entries.length === 0) return { kind: "empty" };
   // As pg_check_dir: only when nothing else is there do a dot file or lost+found get their own detail.
@@ -118,7 +122,15 @@ export function createDataDir(path: string): string[] {
 }
 
 function _mkdirError(path: string, e: unknown): InitdbError {
-  return new InitdbError(`could not create directory "${path}": ${osErrorText(e)}`, { cause: e });
+  return new InitdbError(`could not create directory "${path}": ${osErrorText(e)}`, {
+    cause: e,
+    detail: _refusedDetail(e),
+  });
+}
+
+/** Why `Permission denied` when Deno, not the operating system, refused the path. */
+function _refusedDetail(e: unknown): string | undefined {
+  return e instanceof Deno.errors.NotCapable ? DENO_REFUSED_PATH_DETAIL : undefined;
 }
 
 /**

@@ -34,14 +34,26 @@ export class InitdbError extends Error {
 }
 
 /**
+ * The detail line for a path Deno refused (NotCapable): Deno 2 lets no
+ * process without `--allow-all` touch anything under /dev, /proc or /sys,
+ * whatever its `--allow-read`/`--allow-write`, and bin/initdb does not run
+ * with `--allow-all`.
+ */
+export const DENO_REFUSED_PATH_DETAIL =
+  "Deno, which denogres runs on, refuses access to paths under /dev, /proc and /sys.";
+
+/**
  * Returns the operating-system reason of a Deno file-system error as
  * strerror(3) words it (`No such file or directory`), for messages of the
- * form `could not create directory "…": No such file or directory`.
+ * form `could not create directory "…": No such file or directory`. A path
+ * Deno's permission checks refused (NotCapable, e.g. under /proc) is
+ * `Permission denied`, what it is; never Deno's own `--allow-all` text.
  *
  * @param e the error thrown by a Deno file-system call
  * @returns the reason
  */
 export function osErrorText(e: unknown): string {
+  if (e instanceof Deno.errors.NotCapable) return "Permission denied";
   if (!(e instanceof Error)) return String(e);
   const m = /^(.*?) \(os error \d+\)/.exec(e.message);
   return m === null ? e.message : m[1];

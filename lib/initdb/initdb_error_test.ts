@@ -15,6 +15,11 @@ describe("osErrorText()", () => {
     } catch (e) {
       expect(osErrorText(e)).toBe("No such file or directory");
     }
+    // Deno's refusal of a path (e.g. under /proc without --allow-all) is a permission failure, in strerror's words.
+    expect(
+      osErrorText(new Deno.errors.NotCapable('Requires all access to "/proc/x", run again with the --allow-all flag')),
+    )
+      .toBe("Permission denied");
     expect(osErrorText(new Error("plain"))).toBe("plain");
     expect(osErrorText("text")).toBe("text");
   });
