@@ -150,6 +150,22 @@ describe("statistics views through psql", () => {
     expect(await counts()).toEqual([commit0 + 3, rollback0 + 3]);
   }, LONG_MS);
 
+  test("each background process shows its main loop's wait event while it sleeps", async () => {
+    const expected = [
+      ["autovacuum launcher", "Activity", "AutoVacuumMain"],
+      ["checkpointer", "Activity", "CheckpointerMain"],
+      ["walwriter", "Activity", "WalWriterMain"],
+    ];
+    const sql = "select backend_type, wait_event_type, wait_event from pg_stat_activity " +
+      "where backend_type in ('autovacuum launcher', 'checkpointer', 'walwriter') order by 1";
+    // A process can be caught awake: look until all three are seen asleep at once.
+    await waitFor(
+      async () => JSON.stringify((await psql(sql)).slice(1)) === JSON.stringify(expected),
+      LONG_MS,
+      "the three wait events",
+    );
+  }, LONG_MS);
+
   test("pg_stat_activity does not list the startup process once it has exited, also after crash recovery", async () => {
     const types = await backendTypes();
     expect(types).toContain("client backend");

@@ -17,7 +17,10 @@
  */
 
 import { elog } from "../log/mod.ts";
+import { waitEventInfo } from "../shmem/mod.ts";
 import type { ChildContext } from "./aux_process.ts";
+
+const _WAIT_MAIN = waitEventInfo("Activity", "AutoVacuumMain");
 
 /**
  * Runs the autovacuum launcher until asked to stop.
@@ -30,7 +33,7 @@ export async function autovacuumLauncherMain(ctx: ChildContext): Promise<never> 
   while (!ctx.signals.terminatePending && !ctx.signals.shutdownPending) {
     await ctx.reloadConfigIfPending();
     if (!ctx.settings.bool("autovacuum")) break;
-    await ctx.waitForWork(ctx.settings.int("autovacuum_naptime") * 1000);
+    await ctx.waitForWork(ctx.settings.int("autovacuum_naptime") * 1000, _WAIT_MAIN);
   }
   elog("DEBUG1", "autovacuum launcher shutting down");
   return ctx.exit(0); // proc_exit(0): the slot is released
