@@ -27,7 +27,33 @@ describe("ctl reload", () => {
     const log = c.log();
     expect(log).toContain("received SIGHUP, reloading configuration files");
     expect(log).toContain('parameter "max_connections" cannot be changed without restarting the server');
+    // As PostgreSQL: the restart-only line counts as an error, the other change is applied all the same.
+    expect(log).toContain(
+      `configuration file "${c.dataDir}/postgresql.conf" contains errors; unaffected changes were applied`,
+    );
     await waitFor(() => spares(c) === 3, 30_000, "three spare backends");
+  }, 120_000);
+
+  test("a bad value is logged and skipped; the file's other changes are applied", async () => {
+    const c = await clusters.start({ port: 20034, conf: { spare_backends: "1" } });
+    await waitFor(() => spares(c) === 1, 30_000, "one spare backend");
+    Deno.writeTextFileSync(`${c.dataDir}/postgresql.conf`, "work_mem = 'abc'\nspare_backends = 2\n", { append: true });
+    expect((await runCtl(["reload", "-D", c.dataDir])).code).toBe(0);
+    const file = `${c.dataDir}/postgresql.conf`;
+    await waitFor(
+      () => c.log().includes(`configuration file "${file}" contains errors; unaffected changes were applied`),
+      10_000,
+      "the partial reload logged",
+    );
+    const lines = c.log().split("\n").map((l) => l.replace(/^\S+ \S+ \S+ \[\d+\] /, ""));
+    const from = lines.indexOf("LOG:  received SIGHUP, reloading configuration files");
+    expect(lines.slice(from, from + 4)).toEqual([
+      "LOG:  received SIGHUP, reloading configuration files",
+      'LOG:  invalid value for parameter "work_mem": "abc"',
+      'LOG:  parameter "spare_backends" changed to "2"',
+      `LOG:  configuration file "${file}" contains errors; unaffected changes were applied`,
+    ]);
+    await waitFor(() => spares(c) === 2, 30_000, "two spare backends");
   }, 120_000);
 
   test("a configuration file with errors changes nothing", async () => {

@@ -4,4 +4,4 @@
  * @module
  */
 export { formatPgHelp, type PgHelpText, pgOptionTerm, usePgStyleHelp } from "./help.ts";
-export { dataDirectoryFrom, DENOGRES_VERSION, fatal, newProgram, portFrom, runProgram, UsageError } from "./program.ts";
+export { dataDirectoryFrom, DENOGRES_VERSION, fatal, newProgram, runProgram, UsageError } from "./program.ts";

@@ -9,7 +9,7 @@
  * Usage errors print one line `prog: error: …` and a hint line
  * `prog: hint: Try "prog --help" for more information.`, then exit 1, as
  * PostgreSQL's tools do. Runtime failures use {@link fatal} with the same
- * shape. Requires `--allow-env` for PGDATA/PGPORT.
+ * shape. Requires `--allow-env` for PGDATA.
  *
  * @module
  */
@@ -132,14 +132,4 @@ export function dataDirectoryFrom(fromOption: string | undefined, hint: string):
   const dir = fromOption ?? Deno.env.get("PGDATA");
   if (dir === undefined || dir === "") throw new UsageError("no data directory specified", hint);
   return dir;
-}
-
-/**
- * Returns the port from an option or `PGPORT`.
- *
- * @param fromOption the `-p` value, if given
- * @returns the port as text, or undefined when neither is set
- */
-export function portFrom(fromOption: string | undefined): string | undefined {
-  return fromOption ?? (Deno.env.get("PGPORT") || undefined);
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { Option } from "@commander-js/extra-typings";
-import { dataDirectoryFrom, DENOGRES_VERSION, fatal, newProgram, portFrom, runProgram, UsageError } from "./mod.ts";
+import { dataDirectoryFrom, DENOGRES_VERSION, fatal, newProgram, runProgram, UsageError } from "./mod.ts";
 
 /** Thrown by the stubbed Deno.exit so a test sees the exit status instead of the worker dying. */
 class Exit extends Error {
@@ -137,8 +137,8 @@ describe("fatal()", () => {
   });
 });
 
-describe("dataDirectoryFrom() and portFrom()", () => {
-  const saved = { PGDATA: Deno.env.get("PGDATA"), PGPORT: Deno.env.get("PGPORT") };
+describe("dataDirectoryFrom()", () => {
+  const saved = { PGDATA: Deno.env.get("PGDATA") };
   afterEach(() => {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) Deno.env.delete(k);
@@ -159,13 +159,5 @@ describe("dataDirectoryFrom() and portFrom()", () => {
     );
     Deno.env.set("PGDATA", "");
     expect(() => dataDirectoryFrom(undefined, "Say where.")).toThrow(UsageError);
-  });
-
-  test("portFrom() prefers the option, then PGPORT, else undefined", () => {
-    Deno.env.set("PGPORT", "6543");
-    expect(portFrom("5433")).toBe("5433");
-    expect(portFrom(undefined)).toBe("6543");
-    Deno.env.delete("PGPORT");
-    expect(portFrom(undefined)).toBeUndefined();
   });
 });

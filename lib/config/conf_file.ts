@@ -8,8 +8,9 @@
  * single-quoted string (`''` and backslash escapes `\b \f \n \r \t \ooo`), or
  * an unquoted word, number or number-with-unit such as `128MB`. `include`
  * directives are not supported. The reader only tokenises: validating names
- * and values against the parameter table is settings.ts's job, so both report
- * errors with the file and line kept here.
+ * and values against the parameter table is settings.ts's job, which names
+ * the file and line kept here for an unknown name (PostgreSQL does not for a
+ * bad value).
  *
  * @module
  */

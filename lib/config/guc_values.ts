@@ -6,8 +6,8 @@
  *
  * NOTES
  * Errors are `SqlError`s with PostgreSQL's wording and SQLSTATE 22023, so the
- * same function serves `SET` (reported to the client) and configuration files
- * (reported with the file and line by the caller).
+ * same function serves `SET` (reported to the client), configuration files
+ * and the server's command line (logged by the caller).
  *
  * @module
  */

@@ -20,11 +20,15 @@ export {
 } from "./guc_tables.ts";
 export { formatGucValue, type GucValue, parseBool, parseGucValue } from "./guc_values.ts";
 export {
+  checkGucOption,
+  type ConfigError,
   ConfigFileError,
-  diffForReload,
+  type GucOption,
+  gucOptionsFromEnvironment,
   type GucSetting,
   GucSettings,
   type GucSource,
   loadSettings,
-  type ReloadDiff,
+  type ReloadOutcome,
+  reloadSettings,
 } from "./settings.ts";

@@ -1,5 +1,14 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { ConfigFileError, diffForReload, GucSettings, loadSettings } from "./settings.ts";
+import { SqlError } from "../common/errors.ts";
+import {
+  checkGucOption,
+  type ConfigError,
+  ConfigFileError,
+  gucOptionsFromEnvironment,
+  GucSettings,
+  loadSettings,
+  reloadSettings,
+} from "./settings.ts";
 
 let dir: string;
 
@@ -15,13 +24,14 @@ async function write(name: string, text: string): Promise<void> {
   await Deno.writeTextFile(`${dir}/${name}`, text);
 }
 
-async function loadErrors(cmdLine: { name: string; value: string }[] = []): Promise<readonly string[]> {
+/** The ConfigFileError of loading `dir`: the file it names, and its errors' messages. */
+async function loadErrors(): Promise<{ file: string; messages: string[]; errors: readonly ConfigError[] }> {
   try {
-    await loadSettings(dir, cmdLine);
+    await loadSettings(dir);
   } catch (e) {
     if (e instanceof ConfigFileError) {
-      expect(e.message).toBe(`configuration file "${dir}/postgresql.conf" contains errors`);
-      return e.errors;
+      expect(e.message).toBe(`configuration file "${e.file}" contains errors`);
+      return { file: e.file, messages: e.errors.map((x) => x.message), errors: e.errors };
     }
     throw e;
   }
@@ -99,65 +109,201 @@ describe("loadSettings()", () => {
 
   test("reports an unknown parameter naming the file and line", async () => {
     await write("postgresql.conf", "port = 6000\n\nno_such_thing = 1\n");
-    expect(await loadErrors()).toEqual([
-      `unrecognized configuration parameter "no_such_thing" in file "${dir}/postgresql.conf" line 3`,
-    ]);
+    expect(await loadErrors()).toMatchObject({
+      file: `${dir}/postgresql.conf`,
+      messages: [`unrecognized configuration parameter "no_such_thing" in file "${dir}/postgresql.conf" line 3`],
+    });
   });
 
-  test("reports an out-of-range value naming the file and line", async () => {
-    await write("postgresql.conf", "max_connections = 0\n");
-    expect(await loadErrors()).toEqual([
-      `0 is outside the valid range for parameter "max_connections" (1 .. 262143) in file "${dir}/postgresql.conf" line 1`,
-    ]);
+  test("reports a bad value without file and line, as PostgreSQL, with its hint", async () => {
+    await write("postgresql.conf", "max_connections = 0\nshared_buffers = 5min\n");
+    expect(await loadErrors()).toEqual({
+      file: `${dir}/postgresql.conf`,
+      messages: [
+        '0 is outside the valid range for parameter "max_connections" (1 .. 262143)',
+        'invalid value for parameter "shared_buffers": "5min"',
+      ],
+      errors: [
+        { message: '0 is outside the valid range for parameter "max_connections" (1 .. 262143)', hint: undefined },
+        {
+          message: 'invalid value for parameter "shared_buffers": "5min"',
+          hint: 'Valid units for this parameter are "B", "kB", "MB", "GB", and "TB".',
+        },
+      ],
+    });
   });
 
-  test("reports errors in postgresql.auto.conf with that file's name", async () => {
+  test("names postgresql.auto.conf when the error is there", async () => {
     await write("postgresql.conf", "port = 6000\n");
+    await write("postgresql.auto.conf", "port = 99999\n");
+    expect(await loadErrors()).toEqual({
+      file: `${dir}/postgresql.auto.conf`,
+      messages: ['99999 is outside the valid range for parameter "port" (1 .. 65535)'],
+      errors: expect.any(Array),
+    });
+  });
+
+  test("names the file of the last error when both files have one", async () => {
+    await write("postgresql.conf", "max_connections = 0\n");
     await write("postgresql.auto.conf", "fsync = perhaps\n");
-    expect(await loadErrors()).toEqual([
-      `parameter "fsync" requires a Boolean value in file "${dir}/postgresql.auto.conf" line 1`,
-    ]);
+    expect(await loadErrors()).toMatchObject({
+      file: `${dir}/postgresql.auto.conf`,
+      messages: [
+        '0 is outside the valid range for parameter "max_connections" (1 .. 262143)',
+        'parameter "fsync" requires a Boolean value',
+      ],
+    });
   });
 
-  test("reports syntax errors, internal parameters and bad -c values, all at once", async () => {
-    await write("postgresql.conf", "port = 1 2\nserver_version = '99'\n");
-    expect(await loadErrors([{ name: "shared_buffers", value: "lots" }])).toEqual([
-      `syntax error in file "${dir}/postgresql.conf" line 1, near token "2"`,
-      `parameter "server_version" cannot be changed in file "${dir}/postgresql.conf" line 2`,
-      'invalid value for parameter "shared_buffers": "lots"',
-    ]);
+  test("checks names before values: an unknown name hides every bad value", async () => {
+    await write("postgresql.conf", "max_connections = 0\nserver_version = '99'\n");
+    await write("postgresql.auto.conf", "no_such = 1\n");
+    expect(await loadErrors()).toMatchObject({
+      file: `${dir}/postgresql.auto.conf`,
+      messages: [`unrecognized configuration parameter "no_such" in file "${dir}/postgresql.auto.conf" line 1`],
+    });
+  });
+
+  test("refuses internal parameters without file and line", async () => {
+    await write("postgresql.conf", "server_version = '99'\n");
+    expect((await loadErrors()).messages).toEqual(['parameter "server_version" cannot be changed']);
+  });
+
+  test("ignores an earlier line for a parameter set again later, even a bad one", async () => {
+    await write("postgresql.conf", "port = abc\n");
+    await write("postgresql.auto.conf", "port = 7000\n");
+    expect((await loadSettings(dir)).setting("port")).toMatchObject({
+      value: 7000,
+      file: `${dir}/postgresql.auto.conf`,
+      line: 1,
+    });
+  });
+
+  test("stops at syntax errors in postgresql.conf, before reading postgresql.auto.conf", async () => {
+    await write("postgresql.conf", "port = 1 2\nno_such = 1\nwork_mem = x y\n");
+    await write("postgresql.auto.conf", "port = = 1\n");
+    expect(await loadErrors()).toMatchObject({
+      file: `${dir}/postgresql.conf`,
+      messages: [
+        `syntax error in file "${dir}/postgresql.conf" line 1, near token "2"`,
+        `syntax error in file "${dir}/postgresql.conf" line 3, near token "y"`,
+      ],
+    });
+  });
+
+  test("names postgresql.auto.conf by its relative name for its syntax errors, as PostgreSQL", async () => {
+    await write("postgresql.conf", "max_connections = 0\n");
+    await write("postgresql.auto.conf", "port = = 1\n");
+    expect(await loadErrors()).toMatchObject({
+      file: "postgresql.auto.conf",
+      messages: [`syntax error in file "${dir}/postgresql.auto.conf" line 1, near token "="`],
+    });
+  });
+
+  test("throws the first bad command-line option as an SqlError, before reading any file", async () => {
+    await write("postgresql.conf", "no_such = 1\n");
+    const bad = [{ name: "port", value: "6000" }, { name: "shared_buffers", value: "5min" }, { name: "x", value: "1" }];
+    const e = await loadSettings(dir, bad).catch((e) => e);
+    expect(e).toBeInstanceOf(SqlError);
+    expect(e).toMatchObject({
+      sqlstate: "22023",
+      message: 'invalid value for parameter "shared_buffers": "5min"',
+      hint: 'Valid units for this parameter are "B", "kB", "MB", "GB", and "TB".',
+    });
+    await Deno.remove(`${dir}/postgresql.conf`);
+    await expect(loadSettings(dir, [{ name: "nosuch", value: "1" }])).rejects.toMatchObject({
+      sqlstate: "42704",
+      message: 'unrecognized configuration parameter "nosuch"',
+    });
+  });
+
+  test("puts environment options (PGPORT) below the files and the command line", async () => {
+    await write("postgresql.conf", "");
+    const env = [{ name: "port", value: "6100" }];
+    expect((await loadSettings(dir, [], env)).setting("port")).toMatchObject({
+      value: 6100,
+      source: "environment variable",
+    });
+    await write("postgresql.auto.conf", "port = 6200\n");
+    expect((await loadSettings(dir, [], env)).setting("port")).toMatchObject({ value: 6200, source: "file" });
+    expect((await loadSettings(dir, [{ name: "port", value: "6300" }], env)).int("port")).toBe(6300);
+    await expect(loadSettings(dir, [], [{ name: "port", value: "abc" }])).rejects.toMatchObject({
+      message: 'invalid value for parameter "port": "abc"',
+    });
   });
 });
 
-describe("diffForReload()", () => {
-  test("applies changed reloadable parameters and reports them as SHOW shows them", () => {
-    const running = GucSettings.defaults();
-    const loaded = running.with("checkpoint_timeout", 600, "file").with("log_line_prefix", "%t ", "file");
-    const diff = diffForReload(running, loaded);
-    expect(diff.changed).toEqual([
-      { name: "log_line_prefix", value: "%t " },
-      { name: "checkpoint_timeout", value: "10min" },
-    ].sort((a, b) => order(a.name) - order(b.name)));
-    expect(diff.needRestart).toEqual([]);
-    expect(diff.settings.int("checkpoint_timeout")).toBe(600);
+describe("checkGucOption() and gucOptionsFromEnvironment()", () => {
+  test("checkGucOption() parses a value or throws PostgreSQL's error", () => {
+    expect(checkGucOption({ name: "Work_Mem", value: "1MB" })).toMatchObject({
+      def: { name: "work_mem" },
+      value: 1024,
+    });
+    expect(() => checkGucOption({ name: "port", value: "abc" })).toThrow('invalid value for parameter "port": "abc"');
+    expect(() => checkGucOption({ name: "nosuch", value: "1" })).toThrow(
+      'unrecognized configuration parameter "nosuch"',
+    );
+    expect(() => checkGucOption({ name: "block_size", value: "1" })).toThrow(
+      'parameter "block_size" cannot be changed',
+    );
   });
 
-  test("keeps postmaster parameters at their running value and lists them as needing a restart", () => {
-    const running = GucSettings.defaults().with("port", 6000, "file", { file: "/d/postgresql.conf", line: 1 });
-    const loaded = GucSettings.defaults().with("port", 6001, "file").with("work_mem", 8192, "file");
-    const diff = diffForReload(running, loaded);
-    expect(diff.needRestart).toEqual(["port"]);
-    expect(diff.changed).toEqual([{ name: "work_mem", value: "8MB" }]);
-    expect(diff.settings.setting("port")).toMatchObject({ value: 6000, file: "/d/postgresql.conf", line: 1 });
-    expect(diff.settings.int("work_mem")).toBe(8192);
-  });
-
-  test("reports nothing when nothing changed", () => {
-    const s = GucSettings.defaults().with("port", 6000, "file");
-    expect(diffForReload(s, s)).toMatchObject({ changed: [], needRestart: [] });
+  test("gucOptionsFromEnvironment() maps PGPORT to port, an empty one included", () => {
+    const env = (vars: Record<string, string>) => (name: string) => vars[name];
+    expect(gucOptionsFromEnvironment(env({ PGPORT: "6543", PGHOST: "x" }))).toEqual([{ name: "port", value: "6543" }]);
+    expect(gucOptionsFromEnvironment(env({ PGPORT: "" }))).toEqual([{ name: "port", value: "" }]);
+    expect(gucOptionsFromEnvironment(env({}))).toEqual([]);
   });
 });
 
-function order(name: string): number {
-  return GucSettings.defaults().all().findIndex((s) => s.def.name === name);
-}
+describe("reloadSettings()", () => {
+  async function running(conf: string, environment: { name: string; value: string }[] = []): Promise<GucSettings> {
+    await write("postgresql.conf", conf);
+    return await loadSettings(dir, [], environment);
+  }
+
+  test("applies what it can, in file order; a bad value and a restart-only change keep their running values", async () => {
+    const before = await running("work_mem = '4MB'\nmax_connections = 20\n");
+    await write(
+      "postgresql.conf",
+      "max_connections = 50\nwork_mem = '8MB'\nwork_mem = 'abc'\nstatement_timeout = '5s'\n",
+    );
+    const r = await reloadSettings(before, dir);
+    expect(r.messages.map((m) => m.message)).toEqual([
+      'parameter "max_connections" cannot be changed without restarting the server',
+      'invalid value for parameter "work_mem": "abc"',
+      'parameter "statement_timeout" changed to "5s"',
+    ]);
+    expect(r.errorFile).toBe(`${dir}/postgresql.conf`);
+    expect(r.changed).toBe(true);
+    expect(r.settings.int("max_connections")).toBe(20);
+    expect(r.settings.show("work_mem")).toBe("4MB"); // the last line counts, and it is bad: unchanged
+    expect(r.settings.setting("statement_timeout")).toMatchObject({ value: 5000, source: "file", line: 4 });
+  });
+
+  test("a parameter removed from the files goes back to its default, or to its environment value", async () => {
+    const before = await running("work_mem = '8MB'\nport = 7000\n", [{ name: "port", value: "6000" }]);
+    expect([before.show("work_mem"), before.int("port")]).toEqual(["8MB", 7000]);
+    await write("postgresql.conf", "");
+    const r = await reloadSettings(before, dir, [{ name: "port", value: "6000" }]);
+    expect(r.messages.map((m) => m.message)).toEqual([
+      'parameter "port" cannot be changed without restarting the server',
+      'parameter "work_mem" removed from configuration file, reset to default',
+    ]);
+    expect(r.settings.setting("work_mem")).toMatchObject({ value: 4096, source: "default" });
+    expect(r.settings.int("port")).toBe(7000);
+  });
+
+  test("a syntax error or an unknown parameter changes nothing; command-line values are never replaced", async () => {
+    await write("postgresql.conf", "work_mem = '8MB'\n");
+    const before = await loadSettings(dir, [{ name: "statement_timeout", value: "1s" }]);
+    await write("postgresql.conf", "work_mem = '16MB'\nno_such_parameter = 1\n");
+    await expect(reloadSettings(before, dir)).rejects.toBeInstanceOf(ConfigFileError);
+    await write("postgresql.conf", "work_mem = = 1\n");
+    await expect(reloadSettings(before, dir)).rejects.toBeInstanceOf(ConfigFileError);
+    await write("postgresql.conf", "work_mem = '8MB'\nstatement_timeout = '9s'\n");
+    const r = await reloadSettings(before, dir);
+    expect(r).toMatchObject({ messages: [], changed: false, errorFile: undefined });
+    expect(r.settings.setting("statement_timeout")).toMatchObject({ value: 1000, source: "command line" });
+  });
+});

@@ -98,6 +98,8 @@ export interface LogFields {
   hint?: string;
   /** SQLSTATE, for `%e`. */
   sqlstate?: string;
+  /** Where the message arose (errcontext), logged as `CONTEXT:` after HINT. */
+  context?: string;
   /** The statement being run, logged as `STATEMENT:` after an error. */
   statement?: string;
 }
@@ -237,12 +239,13 @@ export function logLevelEnabled(level: LogLevel): boolean {
 
 /**
  * Writes one message to the server log, as PostgreSQL's `elog`/`ereport`:
- * `2026-11-25 12:00:00.123 UTC [1234] LOG:  message`, then DETAIL, HINT and
- * STATEMENT lines with the same prefix.
+ * `2026-11-25 12:00:00.123 UTC [1234] LOG:  message`, then DETAIL, HINT,
+ * CONTEXT and STATEMENT lines with the same prefix; a newline inside any of
+ * them is followed by a tab (append_with_tabs).
  *
  * @param level the message level
  * @param message the primary message, PostgreSQL's wording
- * @param fields detail, hint, SQLSTATE, statement
+ * @param fields detail, hint, context, SQLSTATE, statement
  * @example
  * ```ts
  * elog("LOG", "database system is ready to accept connections");
@@ -253,9 +256,19 @@ export function elog(level: LogLevel, message: string, fields: LogFields = {}): 
   if (!_state.configured) configureLogging();
   _state.lineNumber++;
   const prefix = expandLogLinePrefix(_state.prefix, _state.info, Date.now(), fields.sqlstate);
-  let text = `${prefix}${level}:  ${message}\n`;
-  if (fields.detail !== undefined) text += `${prefix}DETAIL:  ${fields.detail}\n`;
-  if (fields.hint !== undefined) text += `${prefix}HINT:  ${fields.hint}\n`;
-  if (fields.statement !== undefined) text += `${prefix}STATEMENT:  ${fields.statement}\n`;
+  let text = `${prefix}${level}:  ${_withTabs(message)}\n`;
+  if (fields.detail !== undefined) text += `${prefix}DETAIL:  ${_withTabs(fields.detail)}\n`;
+  if (fields.hint !== undefined) text += `${prefix}HINT:  ${_withTabs(fields.hint)}\n`;
+  if (fields.context !== undefined) text += `${prefix}CONTEXT:  ${_withTabs(fields.context)}\n`;
+  if (fields.statement !== undefined) text += `${prefix}STATEMENT:  ${_withTabs(fields.statement)}\n`;
   getLogger(["denogres"])[_LOGTAPE_LEVEL[level]]("{line}", { line: text, pgLevel: level });
+}
+
+/**
+ * append_with_tabs: a tab after every newline inside a field, so a
+ * multi-line query or detail still reads as one message (a continuation line
+ * starts with a tab, never with something that looks like a prefix).
+ */
+function _withTabs(text: string): string {
+  return text.includes("\n") ? text.replaceAll("\n", "\n\t") : text;
 }

@@ -138,6 +138,24 @@ describe("elog() to a file", () => {
     );
   });
 
+  test("puts CONTEXT after HINT and a tab after every newline inside a field (append_with_tabs)", () => {
+    file = `${dir}/tabs.log`;
+    configureLogging({ file, logLinePrefix: "P ", logMinMessages: "warning" });
+    elog("LOG", "server process (PID 7) was terminated by signal 9: Killed", {
+      detail: "Failed process was running: select 1,\n\tpg_sleep(30)",
+      hint: "two\nlines",
+      context: 'line 3 of configuration file "pg_hba.conf"',
+      statement: "select\n1",
+    });
+    expect(Deno.readTextFileSync(file)).toBe(
+      "P LOG:  server process (PID 7) was terminated by signal 9: Killed\n" +
+        "P DETAIL:  Failed process was running: select 1,\n\t\tpg_sleep(30)\n" +
+        "P HINT:  two\n\tlines\n" +
+        'P CONTEXT:  line 3 of configuration file "pg_hba.conf"\n' +
+        "P STATEMENT:  select\n\t1\n",
+    );
+  });
+
   test("leaves out messages below log_min_messages", () => {
     file = `${dir}/b.log`;
     configureLogging({ file, logLinePrefix: "", logMinMessages: "log" });

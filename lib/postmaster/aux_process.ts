@@ -32,12 +32,13 @@ import { assert, AssertionError } from "../common/assert.ts";
 import { SqlError } from "../common/errors.ts";
 import {
   ConfigFileError,
-  diffForReload,
   findGuc,
   type GucName,
   GucSettings,
   loadSettings,
   parseGucValue,
+  type ReloadOutcome,
+  reloadSettings,
 } from "../config/mod.ts";
 import { configureLogging, elog, setLogProcessInfo } from "../log/mod.ts";
 import {
@@ -85,8 +86,6 @@ export interface ChildArgs {
 export interface ChildContext {
   readonly type: ChildType;
   readonly dataDir: string;
-  /** The postmaster's `-c` options, applied over the files at every (re)load. */
-  readonly commandLine: readonly { name: string; value: string }[];
   /** Settings in force; replaced by {@link reloadConfigIfPending}. */
   settings: GucSettings;
   /** The shared-memory segment, attached read-write. */
@@ -149,7 +148,6 @@ export interface ChildContext {
 class _Child implements ChildContext {
   readonly type: ChildType;
   readonly dataDir: string;
-  readonly commandLine: readonly { name: string; value: string }[];
   settings: GucSettings;
   readonly segment: ShmemSegment;
   readonly signals: ChildSignalFlags = {
@@ -169,7 +167,6 @@ class _Child implements ChildContext {
   constructor(args: ChildArgs, settings: GucSettings, segment: ShmemSegment) {
     this.type = args.type;
     this.dataDir = args.dataDir;
-    this.commandLine = args.commandLine;
     this.settings = settings;
     this.segment = segment;
   }
@@ -225,13 +222,21 @@ class _Child implements ChildContext {
   async reloadConfigIfPending(): Promise<boolean> {
     if (!this.signals.reloadPending) return false;
     this.signals.reloadPending = false;
-    const loaded = await _loadChildSettings(this.dataDir, this.commandLine, "DEBUG2");
-    if (loaded === undefined) return false;
-    const diff = diffForReload(this.settings, loaded);
-    for (const c of diff.changed) elog("DEBUG2", `parameter "${c.name}" changed to "${c.value}"`);
-    this.settings = diff.settings;
+    let reloaded: ReloadOutcome;
+    try {
+      // The command line holds what the postmaster passed (its PGPORT among it): a reload never replaces those.
+      reloaded = await reloadSettings(this.settings, this.dataDir);
+    } catch (e) {
+      _logConfigLoadError(e, "DEBUG2");
+      return false;
+    }
+    for (const m of reloaded.messages) elog("DEBUG2", m.message, { hint: m.hint });
+    if (reloaded.errorFile !== undefined) {
+      elog("DEBUG2", `configuration file "${reloaded.errorFile}" contains errors; unaffected changes were applied`);
+    }
+    this.settings = reloaded.settings;
     _configureChildLogging(this.settings);
-    return diff.changed.length > 0;
+    return reloaded.changed;
   }
 
   onExit(fn: () => void): void {
@@ -294,17 +299,23 @@ async function _loadChildSettings(
   try {
     return await loadSettings(dataDir, commandLine);
   } catch (e) {
-    if (e instanceof ConfigFileError) {
-      for (const msg of e.errors) elog(level, msg);
-      elog(level, `configuration file "${e.file}" contains errors; no changes were applied`);
-      return undefined;
-    }
-    if (e instanceof SqlError || e instanceof Deno.errors.NotFound) {
-      elog(level, `could not read configuration: ${(e as Error).message}`);
-      return undefined;
-    }
-    throw e;
+    _logConfigLoadError(e, level);
+    return undefined;
   }
+}
+
+/** Logs why the configuration could not be read (nothing was applied); rethrows anything else. */
+function _logConfigLoadError(e: unknown, level: "LOG" | "DEBUG2"): void {
+  if (e instanceof ConfigFileError) {
+    for (const err of e.errors) elog(level, err.message, { hint: err.hint });
+    elog(level, `configuration file "${e.file}" contains errors; no changes were applied`);
+    return;
+  }
+  if (e instanceof SqlError || e instanceof Deno.errors.NotFound) {
+    elog(level, `could not read configuration: ${(e as Error).message}`);
+    return;
+  }
+  throw e;
 }
 
 /** Exits the child at once when the postmaster dies (its stdin pipe reaches end of file). */
@@ -318,6 +329,50 @@ function _watchPostmasterDeath(): void {
   })();
 }
 
+/** What every child does first: the postmaster-death watch, its settings and its logging. */
+async function _initChildCommon(args: ChildArgs): Promise<GucSettings> {
+  _watchPostmasterDeath();
+  setLogProcessInfo({ backendType: CHILD_BACKEND_TYPES[args.type] });
+  const settings = (await _loadChildSettings(args.dataDir, args.commandLine, "LOG")) ??
+    _commandLineOnly(args.commandLine);
+  _configureChildLogging(settings);
+  return settings;
+}
+
+/**
+ * What a dead-end backend has (lib/tcop/dead_end.ts): settings, and the
+ * segment's name for a read-only look at the process array; no attachment,
+ * no slot, no latch, no signal flags.
+ */
+export interface DeadEndContext {
+  readonly dataDir: string;
+  /** The segment's name (`--shmem=`), for a read-only attachment when a CancelRequest comes. */
+  readonly shmemName: string;
+  readonly settings: GucSettings;
+}
+
+/**
+ * Sets a dead-end backend up (a backend started to refuse one connection:
+ * the postmaster's verdict was not `ok`): postmaster-death watch, settings,
+ * logging, signal handlers and process title, but no shared memory, which
+ * may be discarded (a crash, an immediate shutdown) while the refusal is
+ * still to be sent. Signals act as in PostgreSQL's startup-packet phase:
+ * SIGQUIT exits 2, SIGTERM exits 1 at once (process_startup_packet_die),
+ * the others are ignored.
+ *
+ * @param args what the postmaster passed on the command line
+ * @param title the process title
+ * @returns the dead-end backend's context
+ */
+export async function initDeadEndProcess(args: ChildArgs, title: string): Promise<DeadEndContext> {
+  const settings = await _initChildCommon(args);
+  for (const sig of ["SIGHUP", "SIGINT", "SIGUSR1", "SIGUSR2"] as const) Deno.addSignalListener(sig, () => {});
+  Deno.addSignalListener("SIGTERM", () => Deno.exit(1));
+  Deno.addSignalListener("SIGQUIT", () => Deno.exit(2));
+  initPsDisplay(title, settings.str("cluster_name"), title.slice(0, 15));
+  return { dataDir: args.dataDir, shmemName: args.shmemName, settings };
+}
+
 /**
  * Sets a child up: postmaster-death watch, signal handlers, settings,
  * logging, process title, shared memory and (auxiliary processes) a
@@ -329,11 +384,7 @@ function _watchPostmasterDeath(): void {
  * @throws {SqlError} FATAL when shared memory cannot be attached or no slot is free
  */
 export async function initChildProcess(args: ChildArgs, title: string): Promise<ChildContext> {
-  _watchPostmasterDeath();
-  setLogProcessInfo({ backendType: CHILD_BACKEND_TYPES[args.type] });
-  const settings = (await _loadChildSettings(args.dataDir, args.commandLine, "LOG")) ??
-    _commandLineOnly(args.commandLine);
-  _configureChildLogging(settings);
+  const settings = await _initChildCommon(args);
   const segment = attachShmemSegment(args.shmemName);
   const child = new _Child(args, settings, segment);
   for (const sig of ["SIGHUP", "SIGTERM", "SIGINT", "SIGUSR1", "SIGUSR2", "SIGQUIT"] as const) {

@@ -14,7 +14,10 @@
  * backend saves). A backend initialises fully (backendPrepare), tells the
  * postmaster over its channel that it is idle, then waits for a client
  * descriptor; a backend started for one connection gets the descriptor
- * inherited (`--client-fd`) and serves it first. After a session that ended
+ * inherited (`--client-fd`) and serves it first. A dead-end backend (one
+ * started to refuse a connection: a client and no channel) attaches no shared
+ * memory and loads none of that: it only sends the refusal
+ * (lib/tcop/dead_end.ts). After a session that ended
  * cleanly a backend may serve another (README.md, "Backend recycling"): it
  * re-reads its configuration if SIGHUP asked, and offers itself again, unless
  * `backend_session_limit` sessions were served, its heap outgrew
@@ -30,7 +33,7 @@ import { AssertionError } from "../common/assert.ts";
 import { SqlError } from "../common/errors.ts";
 import { libc } from "../ffi/libc.ts";
 import { elog } from "../log/mod.ts";
-import { type ChildArgs, type ChildContext, initChildProcess } from "./aux_process.ts";
+import { type ChildArgs, type ChildContext, initChildProcess, initDeadEndProcess } from "./aux_process.ts";
 import { CHILD_TYPES, type ChildType } from "./child_process.ts";
 import { type ClientConnection, notifyBackendIdle, receiveClient, stopWaitingForClient } from "./handoff.ts";
 import { initPsDisplay } from "./ps_status.ts";
@@ -154,7 +157,20 @@ async function _runAux(args: ChildCommandLine): Promise<void> {
   }
 }
 
+/**
+ * A dead-end backend (a refusal: a client and no channel) needs neither
+ * shared memory nor the session machinery: it must refuse also while the
+ * segment is discarded (lib/tcop/dead_end.ts).
+ */
+async function _runDeadEnd(args: ChildCommandLine, client: { fd: number; conn: ClientConnection }): Promise<never> {
+  const ctx = await initDeadEndProcess(args, "backend");
+  const { deadEndBackendMain } = await _importLazily<typeof import("../tcop/dead_end.ts")>("../tcop/dead_end.ts");
+  const { PqSocket } = await _importLazily<typeof import("../protocol/pq_socket.ts")>("../protocol/pq_socket.ts");
+  return await deadEndBackendMain(ctx, new PqSocket(client.fd), client.conn);
+}
+
 async function _runBackend(args: ChildCommandLine): Promise<never> {
+  if (args.channelFd === undefined && args.client !== undefined) return await _runDeadEnd(args, args.client);
   const channelFd = args.channelFd;
   const ctx: ChildContext = await initChildProcess(args, args.client === undefined ? "spare backend" : "backend");
   let waiting = false;

@@ -25,7 +25,14 @@
 import { assert } from "../common/assert.ts";
 import { SqlError, SqlState } from "../common/errors.ts";
 import { CHILD_QUIT_GRACE_MS, PG_SERVER_VERSION } from "../common/limits.ts";
-import { ConfigFileError, diffForReload, type GucSettings, loadSettings } from "../config/mod.ts";
+import {
+  ConfigFileError,
+  type GucOption,
+  type GucSettings,
+  loadSettings,
+  type ReloadOutcome,
+  reloadSettings,
+} from "../config/mod.ts";
 import { parseHbaFile } from "../auth/mod.ts";
 import { storageShmemInit } from "../storage/storage_init.ts";
 import { configureLogging, elog, setLogProcessInfo } from "../log/mod.ts";
@@ -33,6 +40,7 @@ import {
   checkPostmasterSignal,
   createShmemSegment,
   makeShmemSegmentName,
+  pgstatGetCrashedBackendActivity,
   removeStaleShmemSegment,
   resetShmemSegment,
   type ShmemSegment,
@@ -74,7 +82,9 @@ export interface PostmasterOptions {
   /** The data directory (made absolute here). */
   dataDir: string;
   /** `-c` options and flags (`-p`, `-k`, `-h`) as parameters, in order. */
-  commandLine: readonly { name: string; value: string }[];
+  commandLine: readonly GucOption[];
+  /** Parameters the environment sets (`PGPORT`), below the files (`gucOptionsFromEnvironment()`). */
+  environment?: readonly GucOption[];
   /** The arguments as given, for postmaster.opts and the process title. */
   argv: readonly string[];
   /** The program path recorded in postmaster.opts. */
@@ -131,7 +141,9 @@ class Postmaster {
   readonly dataDir: string;
   readonly pidFilePath: string;
   settings: GucSettings;
-  readonly cmdLine: readonly { name: string; value: string }[];
+  readonly cmdLine: readonly GucOption[];
+  /** Parameters from the environment (`PGPORT`), kept for reloads. */
+  readonly environment: readonly GucOption[];
   pmState: PMState = "PM_INIT";
   shutdown: ShutdownLevel = NO_SHUTDOWN;
   fatalError = false;
@@ -159,11 +171,17 @@ class Postmaster {
   #wakePending = false;
   #sleepMs = 0;
 
-  constructor(dataDir: string, settings: GucSettings, cmdLine: readonly { name: string; value: string }[]) {
+  constructor(
+    dataDir: string,
+    settings: GucSettings,
+    cmdLine: readonly GucOption[],
+    environment: readonly GucOption[],
+  ) {
     this.dataDir = dataDir;
     this.pidFilePath = `${dataDir}/${PID_FILE_NAME}`;
     this.settings = settings;
     this.cmdLine = cmdLine;
+    this.environment = environment;
   }
 
   /** Wakes the server loop (signal handlers, child exits). */
@@ -215,14 +233,16 @@ class Postmaster {
 export async function postmasterMain(options: PostmasterOptions): Promise<never> {
   setLogProcessInfo({ backendType: "postmaster" });
   const dataDir = _absolute(options.dataDir);
-  const settings = await _loadStartSettings(dataDir, options.commandLine);
+  const environment = options.environment ?? [];
+  const settings = await _loadStartSettings(dataDir, options.commandLine, environment);
   configureLogging({
     logLinePrefix: settings.str("log_line_prefix"),
     logMinMessages: settings.str("log_min_messages"),
   });
-  const pm = new Postmaster(dataDir, settings, options.commandLine);
+  const pm = new Postmaster(dataDir, settings, options.commandLine, environment);
   try {
     checkDataDir(dataDir);
+    _checkSettingCombinations(settings);
     _createPidFile(pm);
   } catch (e) {
     return _fatalExit(pm, e, false);
@@ -256,6 +276,16 @@ export async function postmasterMain(options: PostmasterOptions): Promise<never>
   return await _serverLoop(pm);
 }
 
+/** PostmasterMain's checks of settings that are valid alone but not together: a message on stderr, exit 1. */
+function _checkSettingCombinations(settings: GucSettings): void {
+  const reserved = settings.int("superuser_reserved_connections");
+  const max = settings.int("max_connections");
+  if (reserved >= max) {
+    console.error(`server: superuser_reserved_connections (${reserved}) must be less than max_connections (${max})`);
+    Deno.exit(1);
+  }
+}
+
 function _absolute(dir: string): string {
   const abs = dir.startsWith("/") ? dir : `${Deno.cwd()}/${dir}`;
   return abs.replace(/\/+$/, "").replace(/\/\.(?=\/|$)/g, "") || "/";
@@ -263,14 +293,20 @@ function _absolute(dir: string): string {
 
 async function _loadStartSettings(
   dataDir: string,
-  cmdLine: readonly { name: string; value: string }[],
+  cmdLine: readonly GucOption[],
+  environment: readonly GucOption[],
 ): Promise<GucSettings> {
   try {
-    return await loadSettings(dataDir, cmdLine);
+    return await loadSettings(dataDir, cmdLine, environment);
   } catch (e) {
     if (e instanceof ConfigFileError) {
-      for (const msg of e.errors) elog("LOG", msg);
+      for (const err of e.errors) elog("LOG", err.message, { hint: err.hint });
       elog("FATAL", `configuration file "${e.file}" contains errors`);
+      Deno.exit(1);
+    }
+    if (e instanceof SqlError) {
+      // A bad command-line or PGPORT value (server_command.ts checks them first, in order).
+      elog("FATAL", e.message, { hint: e.hint });
       Deno.exit(1);
     }
     if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) {
@@ -549,7 +585,7 @@ function _startupExited(pm: Postmaster, rec: ChildRecord, exit: ChildExit): void
     return;
   }
   if (pm.pmState === "PM_STARTUP" && pm.startupStatus !== "signaled" && exit.code !== 0) {
-    elog("LOG", describeChildExit(CHILD_PROC_NAMES.startup, rec.pid, exit));
+    _logChildExit(pm, CHILD_PROC_NAMES.startup, rec.pid, exit);
     elog("LOG", "aborting startup due to startup process failure");
     pm.exitCode = 1;
     return;
@@ -580,7 +616,7 @@ function _handleChildCrash(pm: Postmaster, rec: ChildRecord, exit: ChildExit): v
   // Only the first crash, outside an immediate shutdown, is logged and acted on: after the
   // SIGQUITs, other children's abnormal exits are expected.
   if (takeAction) {
-    elog("LOG", describeChildExit(CHILD_PROC_NAMES[rec.type], rec.pid, exit));
+    _logChildExit(pm, CHILD_PROC_NAMES[rec.type], rec.pid, exit);
     elog("LOG", "terminating any other active server processes");
     pm.segment?.setState("discarded"); // waiters in the segment give up at once (lib/shmem invariant 3)
     _signalChildren(pm, "SIGQUIT", () => true);
@@ -589,6 +625,21 @@ function _handleChildCrash(pm: Postmaster, rec: ChildRecord, exit: ChildExit): v
   }
   if (["PM_RUN", "PM_STOP_BACKENDS", "PM_SHUTDOWN"].includes(pm.pmState)) pm.setState("PM_WAIT_BACKENDS");
   if (pm.abortStartTimeMs === 0) pm.abortStartTimeMs = Date.now();
+}
+
+/**
+ * LogChildExit: how a child ended and, when it was a backend whose slot
+ * still holds a query (it died without releasing it), that query as
+ * `DETAIL:  Failed process was running: …`. Read here, in the reaper,
+ * before the crash reset re-creates the segment.
+ */
+function _logChildExit(pm: Postmaster, procName: string, pid: number, exit: ChildExit): void {
+  const activity = exit.code === 0 || pm.segment === undefined
+    ? undefined
+    : pgstatGetCrashedBackendActivity(pm.segment, pid);
+  elog("LOG", describeChildExit(procName, pid, exit), {
+    ...(activity === undefined ? {} : { detail: `Failed process was running: ${activity}` }),
+  });
 }
 
 function _maybeKillRecalcitrant(pm: Postmaster): void {
@@ -879,24 +930,23 @@ async function _reload(pm: Postmaster): Promise<void> {
   // pg_hba.conf first, synchronously: a connection accepted after this line carries the new generation.
   if (_hbaFileValid(pm.dataDir, "LOG")) pm.hbaGeneration++;
   else elog("WARNING", "pg_hba.conf was not reloaded");
-  let loaded: GucSettings;
+  let reloaded: ReloadOutcome;
   try {
-    loaded = await loadSettings(pm.dataDir, pm.cmdLine);
+    reloaded = await reloadSettings(pm.settings, pm.dataDir, pm.environment);
   } catch (e) {
     if (e instanceof ConfigFileError) {
-      for (const msg of e.errors) elog("LOG", msg);
+      for (const err of e.errors) elog("LOG", err.message, { hint: err.hint });
       elog("LOG", `configuration file "${e.file}" contains errors; no changes were applied`);
       return;
     }
     elog("LOG", `could not open configuration file "${pm.dataDir}/postgresql.conf": ${(e as Error).message}`);
     return;
   }
-  const diff = diffForReload(pm.settings, loaded);
-  for (const name of diff.needRestart) {
-    elog("LOG", `parameter "${name}" cannot be changed without restarting the server`);
+  for (const m of reloaded.messages) elog("LOG", m.message, { hint: m.hint });
+  if (reloaded.errorFile !== undefined) {
+    elog("LOG", `configuration file "${reloaded.errorFile}" contains errors; unaffected changes were applied`);
   }
-  for (const c of diff.changed) elog("LOG", `parameter "${c.name}" changed to "${c.value}"`);
-  pm.settings = diff.settings;
+  pm.settings = reloaded.settings;
   configureLogging({
     logLinePrefix: pm.settings.str("log_line_prefix"),
     logMinMessages: pm.settings.str("log_min_messages"),
@@ -928,7 +978,7 @@ function _hbaFileValid(dataDir: string, level: "LOG"): boolean {
   }
   const { errors } = parseHbaFile(text);
   for (const err of errors) {
-    elog(level, err.message, { detail: `line ${err.lineNumber} of configuration file "${path}"` });
+    elog(level, err.message, { context: `line ${err.lineNumber} of configuration file "${path}"` });
   }
   return errors.length === 0;
 }

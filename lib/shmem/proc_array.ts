@@ -437,6 +437,64 @@ export function procArrayCheckCancelKey(seg: ShmemSegment, pid: number, cancelKe
 }
 
 /**
+ * Size of the buffer the postmaster reads a crashed backend's query into:
+ * LogChildExit's `activity_buffer[1024]` (the text is cut to 1023 bytes even
+ * with a larger `track_activity_query_size`).
+ */
+export const CRASHED_ACTIVITY_BUFFER_BYTES = 1024;
+
+/**
+ * The query a backend that died without releasing its slot was running, or
+ * last ran (pgstat_get_crashed_backend_activity), for the postmaster's
+ * `DETAIL:  Failed process was running: …`. Only the slots of client
+ * backends and autovacuum workers are searched (PostgreSQL's loop ends at
+ * MaxBackends, before the auxiliary processes), by the slot's pid field.
+ * The slot is read as it is, without the change-counter protocol, since its
+ * writer is dead (at worst a half-written text is reported), and nothing in
+ * it is trusted: at most `min(bufferBytes, track_activity_query_size) - 1`
+ * bytes up to the first NUL, every byte that is neither printable ASCII nor
+ * `\n`, `\r` or `\t` replaced by `?` (ascii_safe_strlcpy; a two-byte UTF-8
+ * character gives `??`). Works on a read-only attachment.
+ *
+ * @param seg the segment, before it is reset
+ * @param pid the dead process's pid
+ * @param bufferBytes the reader's buffer, NUL included
+ * @returns the text, or undefined when the pid has no slot, its text is empty, or it cannot be read
+ */
+export function pgstatGetCrashedBackendActivity(
+  seg: ShmemSegment,
+  pid: number,
+  bufferBytes: number = CRASHED_ACTIVITY_BUFFER_BYTES,
+): string | undefined {
+  try {
+    const backendsMax = _header(seg, ProcArrayHeaderOffset.maxConnections) +
+      _header(seg, ProcArrayHeaderOffset.autovacuumWorkers);
+    const { slotBytes, slotCount } = procArrayGeometry(seg);
+    const textMax = Math.min(
+      bufferBytes,
+      _header(seg, ProcArrayHeaderOffset.querySizeBytes),
+      slotBytes - ProcSlotOffset.query,
+    ) - 1;
+    for (let procNo = 0; procNo < Math.min(backendsMax, slotCount); procNo++) {
+      const slot = procSlotOffset(seg, procNo);
+      if (seg.i32[(slot + ProcSlotOffset.pid) >> 2] !== pid) continue;
+      const at = slot + ProcSlotOffset.query;
+      if (!(textMax > 0 && at + textMax <= seg.sizeBytes) || seg.u8[at] === 0) return undefined;
+      let text = "";
+      for (let i = 0; i < textMax; i++) {
+        const ch = seg.u8[at + i];
+        if (ch === 0) break;
+        text += (ch >= 32 && ch <= 127) || ch === 0x0a || ch === 0x0d || ch === 0x09 ? String.fromCharCode(ch) : "?";
+      }
+      return text;
+    }
+  } catch {
+    // A corrupt region header: as PostgreSQL, report nothing rather than fail.
+  }
+  return undefined;
+}
+
+/**
  * Whether at least `n` client-backend slots are free (HaveNFreeProcs), for
  * superuser_reserved_connections.
  *

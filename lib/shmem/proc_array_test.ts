@@ -5,6 +5,7 @@ import {
   lwlockAcquire,
   mainLWLock,
   pgstatBestart,
+  pgstatGetCrashedBackendActivity,
   pgstatReportActivity,
   pgstatReportAppname,
   pgstatReportWaitEnd,
@@ -231,5 +232,46 @@ describe("procArraySnapshot()", () => {
     expect(procArrayStillDelayingChkpt(seg, delaying)).toBe(false);
     procArrayDelayChkptEnd(seg);
     expect(() => procArrayDelayChkptEnd(seg)).toThrow(AssertionError);
+  });
+});
+
+describe("pgstatGetCrashedBackendActivity()", () => {
+  test("reads a dead backend's query, active or last run, from its unreleased slot", () => {
+    const seg = scope.create();
+    procArrayClaimSlot(seg, "client backend");
+    expect(pgstatGetCrashedBackendActivity(seg, Deno.pid)).toBeUndefined(); // nothing run yet
+    pgstatReportActivity(seg, "active", "select pg_sleep(30)");
+    expect(pgstatGetCrashedBackendActivity(seg, Deno.pid)).toBe("select pg_sleep(30)");
+    pgstatReportActivity(seg, "idle");
+    expect(pgstatGetCrashedBackendActivity(seg, Deno.pid)).toBe("select pg_sleep(30)");
+    expect(pgstatGetCrashedBackendActivity(seg, 999_999)).toBeUndefined();
+    procArrayReleaseSlot(seg); // an orderly exit leaves nothing to report
+    expect(pgstatGetCrashedBackendActivity(seg, Deno.pid)).toBeUndefined();
+  });
+
+  test("keeps printable ASCII, newlines and tabs; every other byte becomes `?`", () => {
+    const seg = scope.create();
+    procArrayClaimSlot(seg, "autovacuum worker");
+    pgstatReportActivity(seg, "active", "select 'héllo',\n\tchr(7) -- \u0007");
+    expect(pgstatGetCrashedBackendActivity(seg, Deno.pid)).toBe("select 'h??llo',\n\tchr(7) -- ?");
+  });
+
+  test("cuts the text at min(buffer, track_activity_query_size) - 1 bytes, as LogChildExit's 1024-byte buffer", () => {
+    const big = scope.create({ track_activity_query_size: 2048 });
+    procArrayClaimSlot(big, "client backend");
+    pgstatReportActivity(big, "active", "x".repeat(2000));
+    expect(pgstatGetCrashedBackendActivity(big, Deno.pid)).toBe("x".repeat(1023));
+    expect(pgstatGetCrashedBackendActivity(big, Deno.pid, 10)).toBe("x".repeat(9));
+    const small = scope.create({ track_activity_query_size: 100 });
+    procArrayClaimSlot(small, "client backend");
+    pgstatReportActivity(small, "active", "y".repeat(200));
+    expect(pgstatGetCrashedBackendActivity(small, Deno.pid)).toBe("y".repeat(99));
+  });
+
+  test("auxiliary processes are never reported (PostgreSQL searches the first MaxBackends entries only)", () => {
+    const seg = scope.create();
+    procArrayClaimSlot(seg, "walwriter");
+    pgstatReportActivity(seg, "active", "not a query");
+    expect(pgstatGetCrashedBackendActivity(seg, Deno.pid)).toBeUndefined();
   });
 });

@@ -105,7 +105,8 @@ async function _loadHba(dataDir: string): Promise<HbaLine[]> {
   }
   const { lines, errors } = parseHbaFile(text);
   for (const err of errors) {
-    elog("LOG", `${err.message}\nCONTEXT:  line ${err.lineNumber} of configuration file "${path}"`, {
+    elog("LOG", err.message, {
+      context: `line ${err.lineNumber} of configuration file "${path}"`,
       sqlstate: SqlState.CONFIG_FILE_ERROR,
     });
   }

@@ -41,11 +41,10 @@ import { elog, setLogProcessInfo } from "../log/mod.ts";
 import type { ChildContext } from "../postmaster/aux_process.ts";
 import type { ClientConnection } from "../postmaster/handoff.ts";
 import { initPsDisplay, setPsDisplay } from "../postmaster/ps_status.ts";
-import { decodeStartupPacket, type StartupPacket } from "../protocol/frontend_messages.ts";
 import { PqProtocolError, PqReader } from "../protocol/pq_reader.ts";
 import { type PqSocket, pqSocketPrewarm } from "../protocol/pq_socket.ts";
 import { PqWriter } from "../protocol/pq_writer.ts";
-import { pgstatBestart, procArrayCheckCancelKey, procArrayClaimSlot, procArrayHaveFreeSlots } from "../shmem/mod.ts";
+import { pgstatBestart, procArrayClaimSlot, procArrayHaveFreeSlots } from "../shmem/mod.ts";
 import { SessionGucs } from "../sql/session_gucs.ts";
 import { planQuery, sqlParserInit } from "../sql/statement.ts";
 import { readControlFile } from "../wal/mod.ts";
@@ -53,8 +52,9 @@ import { CatalogCache, HbaCache } from "./auth_cache.ts";
 import { BackendSession } from "./backend_session.ts";
 import { PostgresMain } from "./postgres_main.ts";
 import { SessionExit } from "./session_exit.ts";
+import { admissionError, processCancelRequest, processStartupPacket, type StartupMessage } from "./startup_packet.ts";
 
-type _Startup = Extract<StartupPacket, { kind: "startup" }>;
+type _Startup = StartupMessage;
 
 /** A session that ends without an error to report (the client left, or a cancel request was served). */
 class _QuietExit extends Error {}
@@ -289,61 +289,13 @@ async function _endCleanly(c: _Conn): Promise<BackendSessionEnd> {
 }
 
 async function _readStartup(ctx: ChildContext, c: _Conn): Promise<_Startup> {
-  const { reader, writer } = c;
-  let sslDone = false, gssDone = false;
-  for (;;) {
-    const r = await reader.readStartupPacket();
-    if (r.kind === "eof") {
-      if (r.bytesSeen > 0 || sslDone || gssDone) {
-        elog("LOG", "incomplete startup packet", { sqlstate: SqlState.PROTOCOL_VIOLATION });
-      }
-      throw new _QuietExit("eof");
-    }
-    const p = decodeStartupPacket(r.body);
-    if (p.kind === "ssl" && !sslDone) {
-      sslDone = true;
-      writer.rawByte(0x4e); // 'N': no SSL
-      await writer.flush();
-      continue;
-    }
-    if (p.kind === "gss" && !gssDone) {
-      gssDone = true;
-      writer.rawByte(0x4e);
-      await writer.flush();
-      continue;
-    }
-    if (p.kind === "ssl" || p.kind === "gss") {
-      throw new SqlError(
-        SqlState.PROTOCOL_VIOLATION,
-        "unsupported frontend protocol 1234.5679: server supports 3.0 to 3.0",
-        {
-          severity: "FATAL",
-        },
-      );
-    }
-    if (p.kind === "cancel") {
-      _processCancelRequest(ctx, p.pid, p.secretKey);
-      throw new _QuietExit("cancel");
-    }
-    if (p.user === "") {
-      throw new SqlError(
-        SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
-        "no PostgreSQL user name specified in startup packet",
-        {
-          severity: "FATAL",
-        },
-      );
-    }
-    if (p.replication !== undefined && p.replication !== "false" && p.replication !== "off" && p.replication !== "0") {
-      throw new SqlError(SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported", {
-        severity: "FATAL",
-      });
-    }
-    if (p.minor > 0 || p.unrecognizedProtocolOptions.length > 0) {
-      writer.negotiateProtocolVersion(0, p.unrecognizedProtocolOptions);
-    }
-    return p;
+  const r = await processStartupPacket(c.reader, c.writer);
+  if (r.kind === "eof") throw new _QuietExit("eof");
+  if (r.kind === "cancel") {
+    processCancelRequest(ctx.segment, r.pid, r.secretKey);
+    throw new _QuietExit("cancel");
   }
+  return r.packet;
 }
 
 /** Claims a process-array slot, waiting up to {@link SLOT_CLAIM_WAIT_MAX_MS} for one to be released. */
@@ -360,34 +312,10 @@ async function _claimSlot(ctx: ChildContext): Promise<number> {
   }
 }
 
-/** processCancelRequest: SIGINT to the backend whose pid and key match; nothing is sent back. */
-function _processCancelRequest(ctx: ChildContext, pid: number, key: number): void {
-  if (!procArrayCheckCancelKey(ctx.segment, pid, key)) {
-    elog("LOG", `PID ${pid} in cancel request did not match any process`);
-    return;
-  }
-  try {
-    Deno.kill(pid, "SIGINT");
-  } catch (e) {
-    elog("LOG", `could not send signal to process ${pid}: ${(e as Error).message}`);
-  }
-}
-
 /** The postmaster's verdict at accept time (canAcceptConnections), checked after the startup packet. */
 function _checkAdmission(conn: ClientConnection): void {
-  const f = (code: string, msg: string, detail?: string) => new SqlError(code, msg, { severity: "FATAL", detail });
-  switch (conn.cac) {
-    case "ok":
-      return;
-    case "startup":
-      throw f(SqlState.CANNOT_CONNECT_NOW, "the database system is starting up");
-    case "recovery":
-      throw f(SqlState.CANNOT_CONNECT_NOW, "the database system is in recovery mode");
-    case "shutdown":
-      throw f(SqlState.CANNOT_CONNECT_NOW, "the database system is shutting down");
-    case "toomany":
-      throw f(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already");
-  }
+  const refusal = admissionError(conn.cac);
+  if (refusal !== undefined) throw refusal;
 }
 
 async function _authenticate(
