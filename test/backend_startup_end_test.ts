@@ -5,9 +5,19 @@
  * once, the client sees its connection closed without a message, and only
  * a backend past the startup packet logs FATAL `canceling authentication due
  * to timeout`. A fast shutdown is never held up by such a connection.
+ * log_connections logs a connection before its startup packet; a cancel
+ * request with the right pid and a wrong key is logged as such.
  */
 import { describe, expect, test } from "vitest";
-import { type Cluster, clusterScope, runCtl, startupPacket, waitFor } from "./helpers/cluster.ts";
+import {
+  type Cluster,
+  clusterScope,
+  openRawSession,
+  runCtl,
+  sendCancelRequest,
+  startupPacket,
+  waitFor,
+} from "./helpers/cluster.ts";
 
 const clusters = clusterScope();
 const TIMEOUT_LINE = /FATAL: {2}canceling authentication due to timeout\n/g;
@@ -74,4 +84,29 @@ describe("a connection that has not started its session", () => {
     expect(c.log()).toContain("database system is shut down");
     expect(await c.stop()).toBe(0);
   }, 120_000);
+
+  test(
+    "log_connections logs each connection before its startup packet; a cancel with a wrong key says so",
+    async () => {
+      const c = await clusters.start({ port: 20073, conf: { log_connections: "on" } });
+      // Logged as soon as the backend has the connection, before the client has said anything.
+      const silent = await Deno.connect({ hostname: "127.0.0.1", port: c.port });
+      await waitFor(
+        () => /LOG: {2}connection received: host=127\.0\.0\.1 port=\d+\n/.test(c.log()),
+        30_000,
+        "the line",
+      );
+      silent.close();
+      const session = await openRawSession(c.port);
+      await sendCancelRequest(c.port, session.backendPid, 12345);
+      await waitFor(
+        () => c.log().includes(`LOG:  wrong key in cancel request for process ${session.backendPid}`),
+        30_000,
+        "the wrong key logged",
+      );
+      expect(c.log()).not.toContain("did not match any process");
+      session.close();
+    },
+    120_000,
+  );
 });

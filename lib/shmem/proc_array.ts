@@ -418,22 +418,27 @@ export function procArrayFindPid(seg: ShmemSegment, pid: number): number {
 }
 
 /**
- * Checks a CancelRequest: is there a backend with this pid and cancel key?
+ * Checks a CancelRequest: is there a backend with this pid, and does its cancel key match?
  *
  * @param seg the segment
  * @param pid the pid from the request
  * @param cancelKey the key from the request
- * @returns true if they match a live slot (the caller then sends SIGINT)
+ * @returns `match` (the caller then sends SIGINT), `wrong key` (a live slot has the pid), or `no process`
  */
-export function procArrayCheckCancelKey(seg: ShmemSegment, pid: number, cancelKey: number): boolean {
+export function procArrayCheckCancelKey(
+  seg: ShmemSegment,
+  pid: number,
+  cancelKey: number,
+): "match" | "wrong key" | "no process" {
   const procNo = procArrayFindPid(seg, pid);
-  if (procNo < 0) return false;
+  if (procNo < 0) return "no process";
   const slot = procSlotOffset(seg, procNo);
   const key = _readConsistent(seg, slot, () => ({
     pid: seg.i32[(slot + ProcSlotOffset.pid) >> 2],
     key: seg.i32[(slot + ProcSlotOffset.cancelKey) >> 2],
   }));
-  return key !== null && key.pid === pid && key.key === (cancelKey | 0);
+  if (key === null || key.pid !== pid) return "no process";
+  return key.key === (cancelKey | 0) ? "match" : "wrong key";
 }
 
 /**

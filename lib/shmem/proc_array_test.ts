@@ -55,9 +55,9 @@ describe("procArrayClaimSlot()", () => {
     expect(Number.isInteger(claim.cancelKey)).toBe(true);
     expect(seg.local.procNo).toBe(1);
     expect(procArrayFindPid(seg, Deno.pid)).toBe(1);
-    expect(procArrayCheckCancelKey(seg, Deno.pid, claim.cancelKey)).toBe(true);
-    expect(procArrayCheckCancelKey(seg, Deno.pid, claim.cancelKey + 1)).toBe(false);
-    expect(procArrayCheckCancelKey(seg, 999_999, claim.cancelKey)).toBe(false);
+    expect(procArrayCheckCancelKey(seg, Deno.pid, claim.cancelKey)).toBe("match");
+    expect(procArrayCheckCancelKey(seg, Deno.pid, claim.cancelKey + 1)).toBe("wrong key");
+    expect(procArrayCheckCancelKey(seg, 999_999, claim.cancelKey)).toBe("no process");
   });
 
   test("a full set of client slots gives FATAL 53300 `sorry, too many clients already`", () => {

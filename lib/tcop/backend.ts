@@ -52,7 +52,13 @@ import { CatalogCache, HbaCache } from "./auth_cache.ts";
 import { BackendSession } from "./backend_session.ts";
 import { PostgresMain } from "./postgres_main.ts";
 import { SessionExit } from "./session_exit.ts";
-import { admissionError, processCancelRequest, processStartupPacket, type StartupMessage } from "./startup_packet.ts";
+import {
+  admissionError,
+  logConnectionReceived,
+  processCancelRequest,
+  processStartupPacket,
+  type StartupMessage,
+} from "./startup_packet.ts";
 
 type _Startup = StartupMessage;
 
@@ -211,11 +217,9 @@ export async function backendMain(
   if (ctx.signals.terminatePending) abortStartup();
   let loop: PostgresMain;
   try {
+    if (ctx.settings.bool("log_connections")) logConnectionReceived(conn);
     const startup = await _readStartup(ctx, c);
     authInProgress = true;
-    if (ctx.settings.bool("log_connections")) {
-      elog("LOG", `connection received: host=${hostText}${conn.local ? "" : ` port=${conn.remotePort}`}`);
-    }
     _checkAdmission(conn);
     const cancelKey = await _claimSlot(ctx);
     initPsDisplay(

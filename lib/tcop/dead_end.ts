@@ -34,7 +34,7 @@ import { PqProtocolError, PqReader } from "../protocol/pq_reader.ts";
 import type { PqSocket } from "../protocol/pq_socket.ts";
 import { PqWriter } from "../protocol/pq_writer.ts";
 import { attachShmemSegment, type ShmemSegment } from "../shmem/mod.ts";
-import { admissionError, processCancelRequest, processStartupPacket } from "./startup_packet.ts";
+import { admissionError, logConnectionReceived, processCancelRequest, processStartupPacket } from "./startup_packet.ts";
 
 /** Longest wait for the refusal to reach the client before exiting anyway (as a full backend's exit). */
 const DEAD_END_DRAIN_MAX_MS = 1000;
@@ -62,15 +62,11 @@ export async function deadEndBackendMain(
   const reader = new PqReader(socket);
   const writer = new PqWriter((bytes) => socket.write(bytes));
   let code = 0;
+  if (ctx.settings.bool("log_connections")) logConnectionReceived(conn);
   try {
     const r = await processStartupPacket(reader, writer);
     if (r.kind === "cancel") processCancelRequest(_attachForCancel(ctx), r.pid, r.secretKey);
-    else if (r.kind === "startup") {
-      if (ctx.settings.bool("log_connections")) {
-        elog("LOG", `connection received: host=${hostText}${conn.local ? "" : ` port=${conn.remotePort}`}`);
-      }
-      throw refusal;
-    }
+    else if (r.kind === "startup") throw refusal;
   } catch (e) {
     if (e instanceof PqProtocolError) elog("LOG", e.message, { sqlstate: SqlState.PROTOCOL_VIOLATION });
     else if (e instanceof SqlError) {

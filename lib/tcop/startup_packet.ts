@@ -21,7 +21,7 @@
 
 import { SqlError, SqlState } from "../common/errors.ts";
 import { elog } from "../log/mod.ts";
-import type { CacState } from "../postmaster/handoff.ts";
+import type { CacState, ClientConnection } from "../postmaster/handoff.ts";
 import { decodeStartupPacket, type StartupPacket } from "../protocol/frontend_messages.ts";
 import type { PqReader } from "../protocol/pq_reader.ts";
 import type { PqWriter } from "../protocol/pq_writer.ts";
@@ -100,6 +100,15 @@ export async function processStartupPacket(reader: PqReader, writer: PqWriter): 
 }
 
 /**
+ * Logs `connection received: host=… port=…` (log_connections), as BackendInitialize before the startup packet.
+ *
+ * @param conn the hand-off header
+ */
+export function logConnectionReceived(conn: ClientConnection): void {
+  elog("LOG", `connection received: host=${conn.local ? "[local]" : `${conn.remoteHost} port=${conn.remotePort}`}`);
+}
+
+/**
  * processCancelRequest: SIGINT to the backend whose pid and cancel key
  * match a process-array slot; nothing is sent back to the client.
  *
@@ -108,8 +117,10 @@ export async function processStartupPacket(reader: PqReader, writer: PqWriter): 
  * @param secretKey the key from the request
  */
 export function processCancelRequest(seg: ShmemSegment | undefined, pid: number, secretKey: number): void {
-  if (seg === undefined || !procArrayCheckCancelKey(seg, pid, secretKey)) {
-    elog("LOG", `PID ${pid} in cancel request did not match any process`);
+  const found = seg === undefined ? "no process" : procArrayCheckCancelKey(seg, pid, secretKey);
+  if (found === "wrong key") elog("LOG", `wrong key in cancel request for process ${pid}`);
+  if (found !== "match") {
+    if (found === "no process") elog("LOG", `PID ${pid} in cancel request did not match any process`);
     return;
   }
   try {
