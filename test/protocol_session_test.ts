@@ -10,6 +10,7 @@ import { CATALOG_DIR } from "../lib/catalog/mod.ts";
 import { readProcStat } from "../lib/ffi/procfs.ts";
 import { attachShmemSegment, procArraySnapshot, type ShmemSegment } from "../lib/shmem/mod.ts";
 import { type Cluster, readPidFileLines, sendCancelRequest, startCluster, waitFor } from "./helpers/cluster.ts";
+import { fe, hexBytes, rawExchange } from "./helpers/raw_protocol.ts";
 
 const PORT = 21011;
 let h: Cluster;
@@ -95,11 +96,37 @@ describe("node-postgres", () => {
       const r = await c.query({ name: "p", text: "SELECT $1::int8 * 2 AS r, $2::text AS t", values: [v, "x"] });
       expect(r.rows).toEqual([{ r: String(2 * v), t: "x" }]);
     }
-    const bin = await c.query(
-      { text: "SELECT 7::int4 AS a, true AS b, 1.5::float8 AS c", binary: true } as pg.QueryConfig,
+    // Binary results, decoded by node-postgres's binary parsers (it reads every column as UTF-8 text first, so the
+    // values are picked with encodings below 0x80; the exact bytes of every type are checked in "wire messages").
+    const bin = await c.query({
+      text: "SELECT $1::int2 AS i2, 2::int4 AS i4, 7::int8 AS i8, true AS b, false AS b2, 2.5::float4 AS f4, " +
+        "2.25::float8 AS f8, 'txt'::text AS t, 'vc'::varchar AS vc, 12.345::numeric AS n, " +
+        "'2000-01-01 00:00:01+00'::timestamptz AS ts, 16384::oid AS o, 'nm'::name AS nm, NULL::int4 AS nul",
+      values: [1],
+      binary: true,
+    } as pg.QueryConfig);
+    expect(bin.fields.map((f) => [f.dataTypeID, f.format])).toEqual(
+      [21, 23, 20, 16, 16, 700, 701, 25, 1043, 1700, 1184, 26, 19, 23].map((t) => [t, "binary"]),
     );
-    expect(bin.rows[0].a).toBeDefined();
-    const e = await c.query("SELECT $1", ["x"]).catch((x) => x);
+    expect(bin.rows).toEqual([{
+      i2: 1,
+      i4: 2,
+      i8: "7",
+      b: true,
+      b2: false,
+      f4: 2.5,
+      f8: 2.25,
+      t: "txt",
+      vc: "vc",
+      n: 12.345,
+      ts: new Date("2000-01-01T00:00:01.000Z"),
+      o: 16384,
+      nm: "nm",
+      nul: null,
+    }]);
+    // A parameter of unknown type output as such is text (PostgreSQL 15: resolveTargetListUnknowns).
+    expect((await c.query("SELECT $1", ["x"])).rows).toEqual([{ "?column?": "x" }]);
+    const e = await c.query("SELECT pg_typeof($1)", ["x"]).catch((x) => x);
     expect([e.code, e.message]).toEqual(["42P18", "could not determine data type of parameter $1"]);
     expect((await c.query("SELECT 1 AS ok")).rows).toEqual([{ ok: 1 }]);
     await c.end();
@@ -119,6 +146,229 @@ describe("node-postgres", () => {
     await c.query("ROLLBACK");
     expect((await c.query("SELECT 2 AS ok")).rows).toEqual([{ ok: 2 }]);
     await c.end();
+  }, 60_000);
+});
+
+/** Transcripts below are what PostgreSQL 15 answers to the same messages (captured with /work/shared/tools/pgref). */
+describe("wire messages as PostgreSQL 15", () => {
+  const x = (...m: Uint8Array[]) => rawExchange(PORT, m);
+
+  test("a row limit equal to the rows left suspends the portal; the next Execute completes it", async () => {
+    expect(
+      await x(
+        fe.parse("", "select 1"),
+        fe.bind("", "", [], []),
+        fe.execute("", 1),
+        fe.execute("", 1),
+        fe.execute("", 1),
+        fe.sync(),
+        fe.parse("", "show work_mem"),
+        fe.bind("", "", [], []),
+        fe.execute("", 1),
+        fe.execute("", 0),
+        fe.sync(),
+        fe.parse("", "select 1"),
+        fe.bind("", "", [], []),
+        fe.execute("", 2),
+        fe.sync(),
+        fe.parse("", "set work_mem = '4MB'"),
+        fe.bind("", "", [], []),
+        fe.execute("", 1),
+        fe.execute("", 1),
+        fe.sync(),
+      ),
+    ).toEqual([
+      "ParseComplete",
+      "BindComplete",
+      "DataRow 1",
+      "PortalSuspended",
+      "CommandComplete SELECT 0",
+      "CommandComplete SELECT 0",
+      "ReadyForQuery I",
+      "ParseComplete",
+      "BindComplete",
+      "DataRow 4MB",
+      "PortalSuspended",
+      "CommandComplete SHOW",
+      "ReadyForQuery I",
+      "ParseComplete",
+      "BindComplete",
+      "DataRow 1",
+      "CommandComplete SELECT 1",
+      "ReadyForQuery I",
+      "ParseComplete",
+      "BindComplete",
+      "CommandComplete SET",
+      'ErrorResponse 55000 portal "" cannot be run',
+      "ReadyForQuery I",
+    ]);
+  }, 60_000);
+
+  test("a simple query has no parameters (42P02); a Parse types an unknown output parameter text", async () => {
+    expect(
+      await x(
+        fe.query("select $1"),
+        fe.query("select 1, $2::int"),
+        fe.parse("", "select $1"),
+        fe.describe("S", ""),
+        fe.bind("", "", [], ["x"]),
+        fe.execute(""),
+        fe.sync(),
+        fe.parse("", "select $1 where $1 = 1"),
+        fe.sync(),
+      ),
+    ).toEqual([
+      "ErrorResponse 42P02 there is no parameter $1 @8",
+      "ReadyForQuery I",
+      "ErrorResponse 42P02 there is no parameter $2 @11",
+      "ReadyForQuery I",
+      "ParseComplete",
+      "ParameterDescription 25",
+      "RowDescription ?column?:25:f0",
+      "BindComplete",
+      "DataRow x",
+      "CommandComplete SELECT 1",
+      "ReadyForQuery I",
+      "ErrorResponse 42P08 inconsistent types deduced for parameter $1 @8",
+      "ReadyForQuery I",
+    ]);
+  }, 60_000);
+
+  test("binary Bind parameters: too few bytes are 08P01, too many 22P03, with the parameter as context", async () => {
+    expect(
+      await x(
+        fe.parse("", "select $1", [23]),
+        fe.bind("", "", [1], [hexBytes("0001")]),
+        fe.sync(),
+        fe.bind("p", "", [1], [hexBytes("0000000102")]),
+        fe.sync(),
+        fe.parse("", "select $1, $2", [16, 1700]),
+        fe.bind("", "", [1], [hexBytes(""), hexBytes("00")]),
+        fe.sync(),
+        fe.parse("", "select $1", [1700]),
+        fe.bind("", "", [1], [hexBytes("00010000500000000001")]),
+        fe.sync(),
+        fe.parse("", "select $1", [25]),
+        fe.bind("", "", [1], [hexBytes("e228a1")]),
+        fe.sync(),
+        fe.parse("", "select $1", [23]),
+        fe.bind("", "", [0], ["abc"]),
+        fe.sync(),
+        fe.parse("", "select $1, $2, $3, $4", [20, 1700, 1184, 1186]),
+        fe.bind("", "", [1], [
+          hexBytes("0000000000000007"),
+          hexBytes("000200000000000200010959"),
+          hexBytes("0000000000000000"),
+          hexBytes("00000002925cf460000000020000000c"),
+        ]),
+        fe.execute(""),
+        fe.sync(),
+      ),
+    ).toEqual([
+      "ParseComplete",
+      "ErrorResponse 08P01 insufficient data left in message [unnamed portal parameter $1]",
+      "ReadyForQuery I",
+      'ErrorResponse 22P03 incorrect binary data format in bind parameter 1 [portal "p" parameter $1]',
+      "ReadyForQuery I",
+      "ParseComplete",
+      "ErrorResponse 08P01 no data left in message [unnamed portal parameter $1]",
+      "ReadyForQuery I",
+      "ParseComplete",
+      'ErrorResponse 22P03 invalid sign in external "numeric" value [unnamed portal parameter $1]',
+      "ReadyForQuery I",
+      "ParseComplete",
+      'ErrorResponse 22021 invalid byte sequence for encoding "UTF8": 0xe2 0x28 0xa1 [unnamed portal parameter $1]',
+      "ReadyForQuery I",
+      "ParseComplete",
+      `ErrorResponse 22P02 invalid input syntax for type integer: "abc" [unnamed portal parameter $1 = '...']`,
+      "ReadyForQuery I",
+      "ParseComplete",
+      "BindComplete",
+      "DataRow 7|1.23|2000-01-01 00:00:00+00|1 year 2 days 03:04:05.5",
+      "CommandComplete SELECT 1",
+      "ReadyForQuery I",
+    ]);
+  }, 60_000);
+
+  test("binary results: each type's bytes are PostgreSQL's", async () => {
+    const q = "select 1::int2 a, -2::int4 b, 3000000000::int8 c, true d, false e, 1.5::float4 f, 2.25::float8 g, " +
+      "'txt'::text h, 'vc'::varchar i, 12.345::numeric j, -0.0012::numeric k, 'NaN'::numeric l, " +
+      "'2001-02-03 04:05:06.789+00'::timestamptz m, 4294967295::oid n, 'nm'::name o, " +
+      "'1 year 2 days 03:04:05.5'::interval p, null::int4 q, 'é'::text r";
+    const t = await x(fe.parse("", q), fe.bind("", "", [], [], [1]), fe.describe("P", ""), fe.execute(""), fe.sync());
+    expect(t.slice(0, 3)).toEqual([
+      "ParseComplete",
+      "BindComplete",
+      "RowDescription a:21:f1 b:23:f1 c:20:f1 d:16:f1 e:16:f1 f:700:f1 g:701:f1 h:25:f1 i:1043:f1 j:1700:f1 " +
+      "k:1700:f1 l:1700:f1 m:1184:f1 n:26:f1 o:19:f1 p:1186:f1 q:23:f1 r:25:f1",
+    ]);
+    const hex = (h: string) => `\\x${h}`;
+    expect(t.slice(3)).toEqual([
+      "DataRow " + [
+        hex("0001"),
+        hex("fffffffe"),
+        hex("00000000b2d05e00"),
+        hex("01"),
+        hex("00"),
+        hex("3fc00000"),
+        hex("4002000000000000"),
+        "txt",
+        "vc",
+        hex("0002000000000003000c0d7a"),
+        hex("0001ffff40000004000c"),
+        hex("00000000c0000000"),
+        hex("00001f5def466a88"),
+        hex("ffffffff"),
+        "nm",
+        hex("00000002925cf460000000020000000c"),
+        "NULL",
+        hex("c3a9"),
+      ].join("|"),
+      "CommandComplete SELECT 1",
+      "ReadyForQuery I",
+    ]);
+  }, 60_000);
+
+  test("a constant that fails to fold fails where PostgreSQL plans: before RowDescription, at Bind", async () => {
+    expect(
+      await x(
+        fe.query("select 1/0"),
+        fe.query("select 1; select 1/0"),
+        fe.parse("", "select 1/0"),
+        fe.describe("S", ""),
+        fe.bind("", "", [], []),
+        fe.execute(""),
+        fe.sync(),
+        fe.parse("", "select coalesce(1, 1/0), case when 1 = 2 then 1/0 end"),
+        fe.bind("", "", [], []),
+        fe.execute(""),
+        fe.sync(),
+        fe.query("select '1e-400'::float8"),
+        fe.query("select 1e39::float4"),
+      ),
+    ).toEqual([
+      "ErrorResponse 22012 division by zero",
+      "ReadyForQuery I",
+      "RowDescription ?column?:23:f0",
+      "DataRow 1",
+      "CommandComplete SELECT 1",
+      "ErrorResponse 22012 division by zero",
+      "ReadyForQuery I",
+      "ParseComplete",
+      "ParameterDescription",
+      "RowDescription ?column?:23:f0",
+      "ErrorResponse 22012 division by zero",
+      "ReadyForQuery I",
+      "ParseComplete",
+      "BindComplete",
+      "DataRow 1|NULL",
+      "CommandComplete SELECT 1",
+      "ReadyForQuery I",
+      'ErrorResponse 22003 "1e-400" is out of range for type double precision @8',
+      "ReadyForQuery I",
+      'ErrorResponse 22003 "1000000000000000000000000000000000000000" is out of range for type real',
+      "ReadyForQuery I",
+    ]);
   }, 60_000);
 });
 

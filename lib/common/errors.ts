@@ -27,6 +27,8 @@ export interface SqlErrorFields {
   hint?: string;
   /** 1-based character position in the query text (errposition). */
   position?: number;
+  /** Where it happened (errcontext), e.g. `unnamed portal parameter $1`. */
+  context?: string;
   /** Underlying cause, kept for logs. */
   cause?: unknown;
 }
@@ -50,11 +52,13 @@ export class SqlError extends Error {
   readonly hint?: string;
   /** errposition, if any (1-based). */
   readonly position?: number;
+  /** errcontext, if any. */
+  readonly context?: string;
 
   /**
    * @param sqlstate five-character SQLSTATE (see {@link SqlState})
    * @param message primary message, PostgreSQL's wording
-   * @param fields severity, detail, hint, position, cause
+   * @param fields severity, detail, hint, position, context, cause
    */
   constructor(sqlstate: string, message: string, fields: SqlErrorFields = {}) {
     super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
@@ -67,6 +71,7 @@ export class SqlError extends Error {
     this.detail = fields.detail;
     this.hint = fields.hint;
     this.position = fields.position;
+    this.context = fields.context;
   }
 }
 
@@ -113,6 +118,8 @@ export const SqlState = {
   DATATYPE_MISMATCH: "42804",
   AMBIGUOUS_FUNCTION: "42725",
   INDETERMINATE_DATATYPE: "42P18",
+  AMBIGUOUS_PARAMETER: "42P08",
+  NAME_TOO_LONG: "42622",
   CANNOT_COERCE: "42846",
   CHARACTER_NOT_IN_REPERTOIRE: "22021",
   AMBIGUOUS_COLUMN: "42702",
@@ -132,6 +139,8 @@ export const SqlState = {
   TOO_MANY_CONNECTIONS: "53300",
   PROGRAM_LIMIT_EXCEEDED: "54000",
   QUERY_CANCELED: "57014",
+  LOCK_NOT_AVAILABLE: "55P03",
+  T_R_DEADLOCK_DETECTED: "40P01",
   ADMIN_SHUTDOWN: "57P01",
   IDLE_SESSION_TIMEOUT: "57P05",
   IDLE_IN_TRANSACTION_SESSION_TIMEOUT: "25P03",

@@ -18,7 +18,7 @@
  */
 
 import { SqlError, SqlState } from "../common/errors.ts";
-import { constNode, type ExprNode, strict1 } from "./expr_node.ts";
+import { andThen, constNode, type ExprNode, foldNode, strict1 } from "./expr_node.ts";
 import {
   applyTypmod,
   canCoerceImplicitly,
@@ -32,17 +32,27 @@ import {
   TypeOid,
 } from "./types.ts";
 
-/** Parameter types of the statement being analyzed: 0 while unknown. */
+/** Parameters of the statement being analyzed. */
 export interface ParamScope {
+  /** Their types: 0 while unknown. */
   readonly paramTypes: number[];
+  /**
+   * Variable parameters (a Parse message: parse_variable_parameters): a `$n` past the declared ones is added with its
+   * type still unknown. Otherwise (a simple query: parse_fixed_parameters) it is 42P02 `there is no parameter $n`.
+   */
+  readonly variableParams: boolean;
 }
 
 /** I/O context for conversions done at analysis time (no session-dependent types are folded). */
 const _ANALYZE_IO: TypeIoContext = { timeZone: "UTC", extraFloatDigits: 1, nowTs: 0n };
 
-/** Types whose text form or input depends on session settings: never folded at analysis. */
-function _sessionDependent(oid: number): boolean {
-  return oid === TypeOid.TIMESTAMPTZ || oid === TypeOid.FLOAT4 || oid === TypeOid.FLOAT8;
+/**
+ * Casts whose result depends on session settings (timestamptz input and output read TimeZone, float output reads
+ * extra_float_digits): never folded at analysis, since plans are shared by every session of the process.
+ */
+function _castSessionDependent(from: number, to: number): boolean {
+  if (from === TypeOid.TIMESTAMPTZ || to === TypeOid.TIMESTAMPTZ) return true;
+  return isStringType(to) && (from === TypeOid.FLOAT4 || from === TypeOid.FLOAT8);
 }
 
 /** Adds the 1-based position to an error raised while converting a literal. */
@@ -96,14 +106,34 @@ export function coerceTo(
   scope: ParamScope,
   location: number,
 ): ExprNode {
-  const target = requireTypeOid(to);
   if (node.paramNo !== undefined) {
     const i = node.paramNo - 1;
+    // variable_coerce_param_hook: another use of the parameter may have fixed its type already.
+    const known = scope.paramTypes[i];
+    if (known !== 0 && known !== to) {
+      throw new SqlError(SqlState.AMBIGUOUS_PARAMETER, `inconsistent types deduced for parameter $${node.paramNo}`, {
+        detail: `${formatType(known, -1)} versus ${formatType(to, -1)}`,
+        position: node.location >= 0 ? node.location + 1 : undefined,
+      });
+    }
     scope.paramTypes[i] = to;
-    const param: ExprNode = { type: to, typmod: -1, location: node.location, ev: (ec) => ec.params[i] };
+    const param: ExprNode = {
+      type: to,
+      typmod: -1,
+      location: node.location,
+      bindConst: true,
+      ev: (ec) => ec.params[i],
+    };
     if (typmod < 0) return param;
-    return { ...strict1(to, param, (v) => applyTypmod(v, to, typmod, explicit), location), typmod };
+    return { ...strict1(to, param, (v) => applyTypmod(v, to, typmod, explicit), location), typmod, bindConst: true };
   }
+  const immutable = !_castSessionDependent(node.type, to);
+  return foldNode(_coerce(node, to, typmod, explicit, location), [node], immutable);
+}
+
+/** coerceTo for everything but a parameter of unknown type; the caller folds a cast of a constant. */
+function _coerce(node: ExprNode, to: number, typmod: number, explicit: boolean, location: number): ExprNode {
+  const target = requireTypeOid(to);
   if (node.literal !== undefined && node.type === TypeOid.UNKNOWN) {
     const text = node.literal;
     if (to === TypeOid.TIMESTAMPTZ) {
@@ -145,19 +175,16 @@ export function coerceTo(
   }
   const from = node.type;
   const cast = (v: NonNullable<Datum>, io: TypeIoContext) => castDatum(v, from, to, typmod, explicit, io);
-  if (node.isConst && !_sessionDependent(from) && !_sessionDependent(to)) {
-    const v = node.ev(null as never);
-    if (!(v instanceof Promise)) {
-      let r: Datum = null;
-      try {
-        r = v === null ? null : cast(v, _ANALYZE_IO);
-      } catch (e) {
-        _withPosition(e, node.location);
-      }
-      return constNode(to, typmod, r, node.location);
-    }
-  }
   const ev = node.ev;
+  if (!_castSessionDependent(from, to)) {
+    // Immutable: evaluated with the analysis-time I/O context (which it does not read), so a constant folds.
+    return {
+      type: to,
+      typmod,
+      location,
+      ev: (ec) => andThen(ev(ec), (x) => (x === null ? null : cast(x, _ANALYZE_IO))),
+    };
+  }
   return {
     type: to,
     typmod,
@@ -172,15 +199,16 @@ export function coerceTo(
 
 /**
  * Resolves an expression of unknown type (literal or parameter) to text,
- * as PostgreSQL does for SELECT-list outputs and `||`.
+ * as PostgreSQL does for SELECT-list outputs (resolveTargetListUnknowns)
+ * and sort keys: a parameter of still unknown type becomes text.
  *
  * @param node the expression
  * @param scope parameter types
  * @returns the node, typed
+ * @throws {SqlError} 42P08 when another use of the parameter fixed another type
  */
 export function resolveUnknownAsText(node: ExprNode, scope: ParamScope): ExprNode {
   if (node.type !== TypeOid.UNKNOWN) return node;
-  if (node.paramNo !== undefined) return node;
   return coerceTo(node, TypeOid.TEXT, -1, false, scope, node.location);
 }
 

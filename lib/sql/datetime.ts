@@ -19,6 +19,7 @@
  */
 
 import { SqlError, SqlState } from "../common/errors.ts";
+import type { RecvBuffer } from "./recv_buffer.ts";
 
 /** Microseconds since 2000-01-01 UTC. */
 export type Timestamptz = bigint;
@@ -567,11 +568,35 @@ export function intervalSend(v: Interval): Uint8Array {
   return out;
 }
 
-/** @returns an interval from its 16-byte binary form */
-export function intervalRecv(b: Uint8Array): Interval {
-  if (b.length !== 16) {
-    throw new SqlError(SqlState.INVALID_BINARY_REPRESENTATION, "incorrect binary data format in bind parameter");
+/**
+ * interval_recv: time int64, days int32, months int32.
+ *
+ * @param b the value's bytes
+ * @returns the interval
+ * @throws {SqlError} 08P01 when short
+ */
+export function intervalRecv(b: RecvBuffer): Interval {
+  const micros = b.int64();
+  const days = b.int32();
+  return { micros, days, months: b.int32() };
+}
+
+/** First valid timestamp (MIN_TIMESTAMP, 4714-11-24 00:00:00 BC UTC). */
+const MIN_TIMESTAMP = -211813488000000000n;
+/** First timestamp past the valid range (END_TIMESTAMP, 294277-01-01 00:00:00 UTC). */
+const END_TIMESTAMP = 9223371331200000000n;
+
+/**
+ * timestamptz_recv's range check on a received int64.
+ *
+ * @param t microseconds since 2000-01-01 UTC, or ±infinity
+ * @returns t
+ * @throws {SqlError} 22008 `timestamp out of range`
+ */
+export function timestamptzRecv(t: bigint): Timestamptz {
+  if (t === TIMESTAMP_INFINITY || t === TIMESTAMP_MINUS_INFINITY) return t;
+  if (t < MIN_TIMESTAMP || t >= END_TIMESTAMP) {
+    throw new SqlError(SqlState.DATETIME_FIELD_OVERFLOW, "timestamp out of range");
   }
-  const dv = new DataView(b.buffer, b.byteOffset, 16);
-  return { micros: dv.getBigInt64(0), days: dv.getInt32(8), months: dv.getInt32(12) };
+  return t;
 }

@@ -17,7 +17,7 @@
 
 import { SqlError, SqlState } from "../common/errors.ts";
 import { coerceTo, coerceToBoolean, type ParamScope, selectCommonType } from "./coerce.ts";
-import { andThen, constNode, type EvalResult, type ExprNode } from "./expr_node.ts";
+import { andThen, constNode, type EvalResult, type ExprNode, foldNode, foldNow } from "./expr_node.ts";
 import { isAggregateName, makeFunctionCall } from "./functions.ts";
 import { type Comparator, comparatorFor, makeBinaryOp, makeUnaryOp, resolveComparison } from "./operators.ts";
 import { numericIn } from "./numeric.ts";
@@ -181,7 +181,15 @@ function _const(c: RawNode, scope: ExprScope): ExprNode {
       const n = BigInt(text);
       if (n >= -9223372036854775808n && n <= 9223372036854775807n) return constNode(TypeOid.INT8, -1, n, loc);
     }
-    return constNode(TypeOid.NUMERIC, -1, numericIn(text), loc);
+    let v: Datum;
+    try {
+      v = numericIn(text);
+    } catch (e) {
+      // make_const reads the literal with numeric_in, its error pointing at the literal.
+      if (!(e instanceof SqlError)) throw e;
+      throw new SqlError(e.sqlstate, e.message, { position: _pos(loc) });
+    }
+    return constNode(TypeOid.NUMERIC, -1, v, loc);
   }
   if (c.sval !== undefined) {
     const s: string = c.sval.sval ?? "";
@@ -227,12 +235,13 @@ export function analyzeExpr(node: RawNode, scope: ExprScope): ExprNode {
       const arg = analyzeExpr(n.arg, scope);
       const isNull = n.nulltesttype === "IS_NULL";
       const ev = arg.ev;
-      return {
+      const node: ExprNode = {
         type: TypeOid.BOOL,
         typmod: -1,
         location: n.location,
         ev: (ec) => andThen(ev(ec), (v) => (v === null) === isNull),
       };
+      return foldNode(node, [arg], true);
     }
     case "BooleanTest":
       return _booleanTest(n, scope);
@@ -272,7 +281,7 @@ export function analyzeExpr(node: RawNode, scope: ExprScope): ExprNode {
 
 function _param(n: RawNode, scope: ExprScope): ExprNode {
   const no: number = n.number;
-  if (no < 1 || no > scope.paramTypes.length && no > 65535) {
+  if (no < 1 || no > scope.paramTypes.length && (!scope.variableParams || no > 65535)) {
     throw new SqlError(SqlState.UNDEFINED_PARAMETER, `there is no parameter $${no}`, { position: _pos(n.location) });
   }
   while (scope.paramTypes.length < no) scope.paramTypes.push(0);
@@ -284,10 +293,11 @@ function _param(n: RawNode, scope: ExprScope): ExprNode {
       typmod: -1,
       location: n.location,
       paramNo: no,
+      bindConst: true,
       ev: (ec) => ec.params[i],
     };
   }
-  return { type: t, typmod: -1, location: n.location, ev: (ec) => ec.params[i] };
+  return { type: t, typmod: -1, location: n.location, bindConst: true, ev: (ec) => ec.params[i] };
 }
 
 function _columnRef(n: RawNode, scope: ExprScope): ExprNode {
@@ -347,7 +357,7 @@ function _aExpr(n: RawNode, scope: ExprScope): ExprNode {
       const [lo, hi] = n.rexpr.List.items;
       const ge = makeBinaryOp(">=", analyzeExpr(n.lexpr, scope), analyzeExpr(lo, scope), loc, scope);
       const le = makeBinaryOp("<=", analyzeExpr(n.lexpr, scope), analyzeExpr(hi, scope), loc, scope);
-      const both = _andOr([ge, le], true, loc);
+      const both = _andOr([ge, le], true, loc, true);
       return n.kind === "AEXPR_BETWEEN" ? both : _not(both, loc);
     }
     case "AEXPR_OP_ANY":
@@ -363,27 +373,30 @@ function _aExpr(n: RawNode, scope: ExprScope): ExprNode {
 /** IS [NOT] DISTINCT FROM: NULLs compare equal to each other and unequal to values. */
 function _distinct(l: ExprNode, r: ExprNode, cmp: Comparator, distinct: boolean, loc: number): ExprNode {
   const same = (a: Datum, b: Datum) => (a === null || b === null ? a === b : cmp(a, b) === 0);
-  return {
+  const node: ExprNode = {
     type: TypeOid.BOOL,
     typmod: -1,
     location: loc,
     ev: (ec) => andThen(l.ev(ec), (a) => andThen(r.ev(ec), (b) => same(a, b) !== distinct)),
   };
+  return foldNode(node, [l, r], true);
 }
 
 function _nullif(n: RawNode, scope: ExprScope, loc: number): ExprNode {
   const a = analyzeExpr(n.lexpr, scope);
   const b = analyzeExpr(n.rexpr, scope);
   const eq = makeBinaryOp("=", a, b, loc, scope);
-  const aev = a.type === TypeOid.UNKNOWN && a.paramNo === undefined
-    ? coerceTo(a, TypeOid.TEXT, -1, false, scope, a.location).ev
-    : a.ev;
-  return {
+  const value = a.type === TypeOid.UNKNOWN && a.paramNo === undefined
+    ? coerceTo(a, TypeOid.TEXT, -1, false, scope, a.location)
+    : a;
+  const aev = value.ev;
+  const node: ExprNode = {
     type: a.type === TypeOid.UNKNOWN ? TypeOid.TEXT : a.type,
     typmod: a.typmod,
     location: loc,
     ev: (ec) => andThen(eq.ev(ec), (e) => (e === true ? null : aev(ec))),
   };
+  return foldNode(node, [eq, value], true);
 }
 
 function _in(n: RawNode, op: string, scope: ExprScope, loc: number): ExprNode {
@@ -392,7 +405,8 @@ function _in(n: RawNode, op: string, scope: ExprScope, loc: number): ExprNode {
   const comparisons = items.map((it) =>
     makeBinaryOp("=", analyzeExpr(n.lexpr, scope), analyzeExpr(it, scope), loc, scope)
   );
-  const anyEq = _andOr(comparisons, false, loc);
+  // A ScalarArrayOpExpr in PostgreSQL: its array of values is folded whole, with no short cut.
+  const anyEq = _andOr(comparisons, false, loc, false);
   return op === "<>" ? _not(anyEq, loc) : anyEq;
 }
 
@@ -400,21 +414,26 @@ function _boolExpr(n: RawNode, scope: ExprScope): ExprNode {
   const what = n.boolop === "AND_EXPR" ? "AND" : n.boolop === "OR_EXPR" ? "OR" : "NOT";
   const args = (n.args as RawNode[]).map((a) => coerceToBoolean(analyzeExpr(a, scope), what, scope));
   if (what === "NOT") return _not(args[0], n.location);
-  return _andOr(args, what === "AND", n.location);
+  return _andOr(args, what === "AND", n.location, true);
 }
 
 function _not(arg: ExprNode, loc: number): ExprNode {
   const ev = arg.ev;
-  return {
+  const node: ExprNode = {
     type: TypeOid.BOOL,
     typmod: -1,
     location: loc,
     ev: (ec) => andThen(ev(ec), (v) => (v === null ? null : !v)),
   };
+  return foldNode(node, [arg], true);
 }
 
-/** Three-valued AND / OR with short-circuit evaluation, left to right. */
-function _andOr(args: readonly ExprNode[], isAnd: boolean, loc: number): ExprNode {
+/**
+ * Three-valued AND / OR with short-circuit evaluation, left to right. Folded as simplify_and_arguments: an argument
+ * that folds to the deciding constant (false for AND, true for OR) decides at plan time, and the arguments after it
+ * are not folded (their errors never raised); with `shortCut` false (IN's list) every argument is.
+ */
+function _andOr(args: readonly ExprNode[], isAnd: boolean, loc: number, shortCut: boolean): ExprNode {
   const stopAt = !isAnd; // AND stops at false, OR at true
   const step = (ec: Parameters<ExprNode["ev"]>[0], i: number, sawNull: boolean): EvalResult => {
     for (; i < args.length; i++) {
@@ -428,7 +447,17 @@ function _andOr(args: readonly ExprNode[], isAnd: boolean, loc: number): ExprNod
     }
     return sawNull ? null : !stopAt;
   };
-  return { type: TypeOid.BOOL, typmod: -1, location: loc, ev: (ec) => step(ec, 0, false) };
+  const node: ExprNode = { type: TypeOid.BOOL, typmod: -1, location: loc, ev: (ec) => step(ec, 0, false) };
+  let allConst = true;
+  let conditional = false; // a parameter may take the short cut before what follows
+  for (const a of args) {
+    if (a.foldError !== undefined) return conditional ? node : { ...node, foldError: a.foldError };
+    if (a.isConst !== true) {
+      allConst = false;
+      if (shortCut && a.bindConst === true) conditional = true;
+    } else if (shortCut && a.ev(null as never) === stopAt) return constNode(TypeOid.BOOL, -1, stopAt, loc);
+  }
+  return allConst ? foldNow(node) : node;
 }
 
 function _booleanTest(n: RawNode, scope: ExprScope): ExprNode {
@@ -452,7 +481,8 @@ function _booleanTest(n: RawNode, scope: ExprScope): ExprNode {
         return v !== null;
     }
   };
-  return { type: TypeOid.BOOL, typmod: -1, location: n.location, ev: (ec) => andThen(ev(ec), test) };
+  const node: ExprNode = { type: TypeOid.BOOL, typmod: -1, location: n.location, ev: (ec) => andThen(ev(ec), test) };
+  return foldNode(node, [arg], true);
 }
 
 function _caseExpr(n: RawNode, scope: ExprScope): ExprNode {
@@ -481,7 +511,39 @@ function _caseExpr(n: RawNode, scope: ExprScope): ExprNode {
     }
     return def === undefined ? null : def.ev(ec);
   };
-  return { type, typmod: -1, location: n.location, ev: (ec) => step(ec, 0) };
+  return _foldCase({ type, typmod: -1, location: n.location, ev: (ec) => step(ec, 0) }, conds, rs, def);
+}
+
+/**
+ * Folds CASE as eval_const_expressions: a WHEN that folds to false or NULL is dropped without folding its result; one
+ * that folds to true makes its result the answer and ends the folding (later arms and ELSE are never folded). After a
+ * WHEN that depends on parameters, what PostgreSQL's custom plan folds depends on their values: errors there are
+ * left to run time.
+ */
+function _foldCase(
+  node: ExprNode,
+  conds: readonly ExprNode[],
+  results: readonly ExprNode[],
+  def: ExprNode | undefined,
+): ExprNode {
+  let decided = true; // every WHEN so far folded to false or NULL
+  let conditional = false;
+  for (let i = 0; i < conds.length; i++) {
+    const c = conds[i];
+    if (c.foldError !== undefined) return conditional ? node : { ...node, foldError: c.foldError };
+    const always = c.isConst === true && c.ev(null as never) === true;
+    if (c.isConst === true && !always) continue;
+    if (c.bindConst === true) conditional = true;
+    const r = results[i];
+    if (r.foldError !== undefined) return conditional ? node : { ...node, foldError: r.foldError };
+    if (!always) {
+      decided = false;
+      continue;
+    }
+    return decided && r.isConst === true ? foldNow(node) : node;
+  }
+  if (def?.foldError !== undefined) return conditional ? node : { ...node, foldError: def.foldError };
+  return decided && (def === undefined || def.isConst === true) ? foldNow(node) : node;
 }
 
 function _coalesce(n: RawNode, scope: ExprScope): ExprNode {
@@ -499,7 +561,19 @@ function _coalesce(n: RawNode, scope: ExprScope): ExprNode {
     }
     return null;
   };
-  return { type, typmod: -1, location: n.location, ev: (ec) => step(ec, 0) };
+  const node: ExprNode = { type, typmod: -1, location: n.location, ev: (ec) => step(ec, 0) };
+  // As eval_const_expressions: NULL constants are dropped; the first other constant ends the folding (later
+  // arguments are never folded) and is the answer when nothing variable came before it.
+  let variable = false;
+  let conditional = false; // a parameter before may end it first (PostgreSQL's custom plan)
+  for (const a of cs) {
+    if (a.foldError !== undefined) return conditional ? node : { ...node, foldError: a.foldError };
+    if (a.isConst !== true) {
+      variable = true;
+      if (a.bindConst === true) conditional = true;
+    } else if (a.ev(null as never) !== null) break;
+  }
+  return variable ? node : foldNow(node);
 }
 
 function _minMax(n: RawNode, scope: ExprScope): ExprNode {
@@ -517,7 +591,7 @@ function _minMax(n: RawNode, scope: ExprScope): ExprNode {
       },
     );
   }
-  return {
+  const node: ExprNode = {
     type,
     typmod: -1,
     location: n.location,
@@ -540,6 +614,7 @@ function _minMax(n: RawNode, scope: ExprScope): ExprNode {
       return step(0);
     },
   };
+  return foldNode(node, cs, true);
 }
 
 function _funcCall(n: RawNode, scope: ExprScope): ExprNode {

@@ -15,6 +15,7 @@
  * @module
  */
 
+import { SqlError } from "../common/errors.ts";
 import type { ExecSession } from "./exec_context.ts";
 import type { Datum } from "./types.ts";
 
@@ -44,11 +45,75 @@ export interface ExprNode {
   readonly paramNo?: number;
   /** True when the value does not depend on the row, parameters or time. */
   readonly isConst?: boolean;
+  /**
+   * The error that folding a constant subexpression at plan time raised (here or beneath), as PostgreSQL's planner
+   * evaluates immutable functions of constants (eval_const_expressions): the statement fails when it is planned — at
+   * Bind, or before a simple query's RowDescription — not at Parse or Describe. The node still raises it if evaluated.
+   */
+  readonly foldError?: SqlError;
+  /**
+   * True when the value depends only on constants and parameters through immutable operations: PostgreSQL's custom
+   * plan (built at Bind with the parameters' values) would fold it. A short cut that such a node decides (COALESCE,
+   * CASE, AND/OR) cannot be taken or ruled out before Bind, so folding errors behind it are left to run time.
+   */
+  readonly bindConst?: boolean;
 }
 
 /** @returns a constant node */
 export function constNode(type: number, typmod: number, value: Datum, location: number, literal?: string): ExprNode {
   return { type, typmod, location, ev: () => value, literal, isConst: true };
+}
+
+/** @returns the first plan-time error among the nodes, in order */
+export function firstFoldError(nodes: readonly (ExprNode | undefined)[]): SqlError | undefined {
+  for (const n of nodes) if (n?.foldError !== undefined) return n.foldError;
+  return undefined;
+}
+
+/** What a fold evaluates with: immutable operations read neither the session, the parameters nor a row. */
+const _FOLD_CONTEXT = null as unknown as EvalContext;
+
+/**
+ * Plan-time simplification of one node over its arguments, as
+ * eval_const_expressions: a node over an argument whose folding failed
+ * carries that error; an immutable operation whose arguments are all
+ * constants is evaluated now and becomes a constant, or carries the error
+ * it raised. Anything else is returned as is.
+ *
+ * @param node the node built over `args`
+ * @param args its arguments, in evaluation order
+ * @param immutable true when the operation depends only on its arguments (not on the session, time or a row)
+ * @returns the folded node
+ */
+export function foldNode(node: ExprNode, args: readonly ExprNode[], immutable: boolean): ExprNode {
+  const inherited = firstFoldError(args);
+  if (inherited !== undefined) return { ...node, foldError: inherited };
+  if (!immutable) return node;
+  let allConst = true;
+  for (const a of args) {
+    if (a.isConst === true) continue;
+    if (a.bindConst !== true) return node;
+    allConst = false;
+  }
+  return allConst ? foldNow(node) : { ...node, bindConst: true };
+}
+
+/**
+ * Evaluates a node whose inputs are all constant, now.
+ *
+ * @param node an immutable node over constants
+ * @returns a constant, or the node carrying the error its evaluation raised
+ */
+export function foldNow(node: ExprNode): ExprNode {
+  let v: EvalResult;
+  try {
+    v = node.ev(_FOLD_CONTEXT);
+  } catch (e) {
+    // Anything but a SqlError means the node needed a context after all: leave it to run time.
+    return e instanceof SqlError ? { ...node, isConst: false, foldError: e } : node;
+  }
+  if (v instanceof Promise) return node;
+  return constNode(node.type, node.typmod, v, node.location);
 }
 
 /** Continues with `f` once `r` is a value. */

@@ -26,7 +26,7 @@ import { PG_SERVER_VERSION } from "../common/limits.ts";
 import { coerceTo, type ParamScope } from "./coerce.ts";
 import { timestamptzNow } from "./datetime.ts";
 import type { ExecSession } from "./exec_context.ts";
-import { evalArgs, type EvalContext, type EvalResult, type ExprNode } from "./expr_node.ts";
+import { evalArgs, type EvalContext, type EvalResult, type ExprNode, foldNode } from "./expr_node.ts";
 import { pgStatResetShared } from "./pg_stat_counters.ts";
 import { canCoerceImplicitly, type Datum, formatType, TypeOid } from "./types.ts";
 
@@ -315,7 +315,7 @@ export function makeFunctionCall(
         `could not determine data type of parameter $${args[0].paramNo}`,
       );
     }
-    return { type: T.REGTYPE, typmod: -1, location, ev: () => t, isConst: true };
+    return { type: T.REGTYPE, typmod: -1, location, ev: () => t, isConst: true, foldError: args[0].foldError };
   }
   for (const sig of _FUNCTIONS[name] ?? []) {
     if (sig.args.length !== args.length) continue;
@@ -334,11 +334,12 @@ export function makeFunctionCall(
   });
 }
 
+/** A call: every function here reads the session, time or the server (none is immutable), so none is folded. */
 function _call(sig: _Signature, args: ExprNode[], location: number): ExprNode {
   const strict = sig.strict !== false;
   const impl = sig.impl;
   if (args.length === 0) return { type: sig.ret, typmod: -1, location, ev: (ec) => impl([], ec) };
-  return {
+  const node: ExprNode = {
     type: sig.ret,
     typmod: -1,
     location,
@@ -348,4 +349,5 @@ function _call(sig: _Signature, args: ExprNode[], location: number): ExprNode {
         return impl(vals, ec);
       }),
   };
+  return foldNode(node, args, false);
 }

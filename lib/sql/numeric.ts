@@ -9,19 +9,26 @@
  * NOTES
  * A value is an unscaled BigInt and a display scale: 12.50 is {u: 1250n,
  * scale: 2}. Arithmetic is exact except division, which rounds half away
- * from zero at the scale select_div_scale picks, as PostgreSQL. NaN and
- * ±Infinity are kept as special values (PostgreSQL 14+). Errors are
- * `SqlError`s with PostgreSQL's wording. Digits are bounded: inputs are
- * limited to {@link NUMERIC_MAX_DIGITS} digits so a hostile literal cannot
- * make a backend compute forever.
+ * from zero at the scale select_div_scale picks, and multiplication past
+ * {@link NUMERIC_DSCALE_MAX} decimals, as PostgreSQL. Every result must fit
+ * PostgreSQL's storage (weight, display scale: {@link numericCheckRange}),
+ * else 22003. NaN and ±Infinity are kept as special values (PostgreSQL
+ * 14+). Errors are `SqlError`s with PostgreSQL's wording. Digits are
+ * bounded: inputs are limited to {@link NUMERIC_MAX_DIGITS} digits so a
+ * hostile literal cannot make a backend compute forever.
  *
  * @module
  */
 
 import { SqlError, SqlState } from "../common/errors.ts";
+import type { RecvBuffer } from "./recv_buffer.ts";
 
 /** Most significant digits a numeric may have here (PostgreSQL: 131072 before the point, 16383 after). */
 export const NUMERIC_MAX_DIGITS = 131072 + 16383;
+/** Largest base-10000 weight of a stored numeric (NUMERIC_WEIGHT_MAX): values stay below 10^131072. */
+export const NUMERIC_WEIGHT_MAX = 32767;
+/** Largest display scale of a stored numeric (NUMERIC_DSCALE_MAX). */
+export const NUMERIC_DSCALE_MAX = 0x3fff;
 /** Largest display scale (NUMERIC_MAX_DISPLAY_SCALE). */
 export const NUMERIC_MAX_DISPLAY_SCALE = 1000;
 /** Minimum significant digits of a quotient (NUMERIC_MIN_SIG_DIGITS). */
@@ -101,19 +108,40 @@ export function numericIn(text: string): Numeric {
   const intPart = m[2];
   const frac = m[3] ?? "";
   if (intPart.length + frac.length > NUMERIC_MAX_DIGITS) throw _overflowInput();
-  let exp = m[4] === undefined ? 0 : Number(m[4]);
-  if (!Number.isSafeInteger(exp) || Math.abs(exp) > 1000000) throw _overflowInput();
-  let u = BigInt(intPart + frac || "0");
-  let scale = frac.length - exp;
-  if (scale < 0) {
-    u *= _pow10(-scale);
-    scale = 0;
-  }
-  exp = 0;
-  if (scale > NUMERIC_MAX_DISPLAY_SCALE) {
-    return numericRound(new Numeric(m[1] === "-" ? -u : u, scale), NUMERIC_MAX_DISPLAY_SCALE);
+  const exp = m[4] === undefined ? 0 : Number(m[4]);
+  // set_var_from_str: an exponent of INT_MAX/2 or more is out of range before anything else.
+  if (!Number.isSafeInteger(exp) || Math.abs(exp) >= 1073741823) throw _overflowInput();
+  const digits = intPart + frac;
+  let u = BigInt(digits || "0");
+  const shift = frac.length - exp; // value = u * 10^-shift
+  const scale = Math.max(0, shift);
+  // make_result's range check, done before any power of ten is built.
+  if (scale > NUMERIC_DSCALE_MAX) throw _overflowInput();
+  if (u !== 0n) {
+    const significant = digits.length - (/^0*/.exec(digits)![0].length);
+    if (Math.floor((significant - 1 - shift) / 4) > NUMERIC_WEIGHT_MAX) throw _overflowInput();
+    if (shift < 0) u *= _pow10(-shift);
   }
   return new Numeric(m[1] === "-" ? -u : u, scale);
+}
+
+const _RANGE_FAST = 10n ** 64n;
+
+/**
+ * make_result's check that a value fits numeric's storage: weight at most
+ * {@link NUMERIC_WEIGHT_MAX}, display scale at most {@link NUMERIC_DSCALE_MAX}.
+ *
+ * @param a the value
+ * @returns a
+ * @throws {SqlError} 22003 `value overflows numeric format`
+ */
+export function numericCheckRange(a: Numeric): Numeric {
+  if (a.special !== undefined) return a;
+  if (a.scale > NUMERIC_DSCALE_MAX) throw _overflowInput();
+  if (a.u > -_RANGE_FAST && a.u < _RANGE_FAST) return a;
+  const abs = a.u < 0n ? -a.u : a.u;
+  if (Math.floor((abs.toString().length - 1 - a.scale) / 4) > NUMERIC_WEIGHT_MAX) throw _overflowInput();
+  return a;
 }
 
 function _overflowInput(): SqlError {
@@ -203,7 +231,7 @@ export function numericAdd(a: Numeric, b: Numeric): Numeric {
     return _inf(sa !== 0 ? sa : sb);
   }
   const [x, y, s] = _align(a, b);
-  return new Numeric(x + y, s);
+  return numericCheckRange(new Numeric(x + y, s));
 }
 
 /** @returns -a */
@@ -218,7 +246,7 @@ export function numericSub(a: Numeric, b: Numeric): Numeric {
   return numericAdd(a, numericNeg(b));
 }
 
-/** @returns a * b (scale: the sum of the scales) */
+/** @returns a * b (scale: the sum of the scales, rounded to at most NUMERIC_DSCALE_MAX as numeric_mul) */
 export function numericMul(a: Numeric, b: Numeric): Numeric {
   if (a.special !== undefined || b.special !== undefined) {
     if (a.special === "nan" || b.special === "nan") return _NAN;
@@ -227,7 +255,7 @@ export function numericMul(a: Numeric, b: Numeric): Numeric {
   }
   const scale = a.scale + b.scale;
   const r = new Numeric(a.u * b.u, scale);
-  return scale > NUMERIC_MAX_DISPLAY_SCALE ? numericRound(r, NUMERIC_MAX_DISPLAY_SCALE) : r;
+  return numericCheckRange(scale > NUMERIC_DSCALE_MAX ? numericRound(r, NUMERIC_DSCALE_MAX) : r);
 }
 
 function _divByZero(): SqlError {
@@ -280,7 +308,7 @@ export function numericDiv(a: Numeric, b: Numeric): Numeric {
   const rscale = numericDivScale(a, b);
   const num = a.u * _pow10(b.scale + rscale);
   const den = b.u * _pow10(a.scale);
-  return new Numeric(_divRound(num, den), rscale);
+  return numericCheckRange(new Numeric(_divRound(num, den), rscale));
 }
 
 /** @returns a % b (truncating; scale is the larger input scale) */
@@ -390,36 +418,37 @@ export function numericSend(a: Numeric): Uint8Array {
 }
 
 /**
- * Reads the base-10000 wire form (numeric_recv).
+ * Reads the base-10000 wire form (numeric_recv): digit count, weight,
+ * sign, display scale, digits; digits the scale hides are truncated.
  *
- * @param b the bytes
+ * @param b the value's bytes
  * @returns the value
- * @throws {SqlError} 22P03 on a malformed value
+ * @throws {SqlError} 08P01 when short; 22P03 on a bad sign, scale or digit; 22003 out of numeric's range
  */
-export function numericRecv(b: Uint8Array): Numeric {
+export function numericRecv(b: RecvBuffer): Numeric {
   const bad = (m: string) => new SqlError(SqlState.INVALID_BINARY_REPRESENTATION, m);
-  if (b.length < 8) throw bad("insufficient data left in message");
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const n = dv.getInt16(0);
-  const weight = dv.getInt16(2);
-  const sign = dv.getUint16(4);
-  const dscale = dv.getInt16(6);
-  if (n < 0 || b.length !== 8 + 2 * n) throw bad('invalid length in external "numeric" value');
+  const n = b.uint16();
+  const weight = b.int16();
+  const sign = b.uint16();
+  if (sign !== 0 && sign !== 0x4000 && sign !== 0xc000 && sign !== 0xd000 && sign !== 0xf000) {
+    throw bad('invalid sign in external "numeric" value');
+  }
+  const dscale = b.uint16();
+  if ((dscale & 0x3fff) !== dscale) throw bad('invalid scale in external "numeric" value');
+  const groups: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const d = b.int16();
+    if (d < 0 || d >= 10000) throw bad('invalid digit in external "numeric" value');
+    groups[i] = String(d).padStart(4, "0");
+  }
+  const u = n === 0 ? 0n : BigInt(groups.join(""));
   if (sign === 0xc000) return _NAN;
   if (sign === 0xd000) return _inf(1);
   if (sign === 0xf000) return _inf(-1);
-  if (sign !== 0 && sign !== 0x4000) throw bad('invalid sign in external "numeric" value');
-  if (dscale < 0 || dscale > 0x3fff) throw bad('invalid scale in external "numeric" value');
-  let u = 0n;
-  for (let i = 0; i < n; i++) {
-    const d = dv.getInt16(8 + 2 * i);
-    if (d < 0 || d >= 10000) throw bad('invalid digit in external "numeric" value');
-    u = u * 10000n + BigInt(d);
-  }
-  // u is in units of 10000^(weight - n + 1); convert to 10^-dscale.
+  // u is in units of 10000^(weight - n + 1); convert to 10^-dscale, truncating (trunc_var).
   const exp10 = 4 * (weight - n + 1) + dscale;
-  const v = exp10 >= 0 ? u * _pow10(exp10) : _divRound(u, _pow10(-exp10));
-  return new Numeric(sign === 0x4000 ? -v : v, dscale);
+  const v = exp10 >= 0 ? u * _pow10(exp10) : u / _pow10(-exp10);
+  return numericCheckRange(new Numeric(sign === 0x4000 ? -v : v, dscale));
 }
 
 /**

@@ -33,7 +33,7 @@ import {
   timestamptzMinus,
   timestamptzPlusInterval,
 } from "./datetime.ts";
-import { type ExprNode, strict1, strict2 } from "./expr_node.ts";
+import { type ExprNode, foldNode, strict1, strict2 } from "./expr_node.ts";
 import {
   Numeric,
   numericAdd,
@@ -406,19 +406,22 @@ export function makeBinaryOp(
   if (_COMPARISON.has(op)) {
     const cmp = comparatorFor(lt, rt);
     if (cmp === undefined) throw _noOperator(op, l, r, location);
-    return strict2(TypeOid.BOOL, l, r, _cmpOp(op, cmp), location);
+    return foldNode(strict2(TypeOid.BOOL, l, r, _cmpOp(op, cmp), location), [l, r], true);
   }
   if (op === "||") {
     if (!isStringType(lt) && !isStringType(rt)) throw _noOperator(op, l, r, location);
     const lo = l.type === TypeOid.TEXT ? l : coerceTo(l, TypeOid.TEXT, -1, true, scope, location);
     const ro = r.type === TypeOid.TEXT ? r : coerceTo(r, TypeOid.TEXT, -1, true, scope, location);
-    return strict2(TypeOid.TEXT, lo, ro, (a, b) => (a as string) + (b as string), location);
+    return foldNode(strict2(TypeOid.TEXT, lo, ro, (a, b) => (a as string) + (b as string), location), [lo, ro], true);
   }
   if (_PATTERN.has(op)) {
     if (!isStringType(lt) || !isStringType(rt)) throw _noOperator(op, l, r, location);
-    return strict2(TypeOid.BOOL, l, r, _patternOp(op), location);
+    return foldNode(strict2(TypeOid.BOOL, l, r, _patternOp(op), location), [l, r], true);
   }
-  if (_ARITH.has(op) || op === "^") return _arith(op, l, r, location);
+  // timestamptz ± interval reads the session's TimeZone (stable in PostgreSQL); every other operator is immutable.
+  const zoned = (lt === TypeOid.TIMESTAMPTZ && rt === TypeOid.INTERVAL) ||
+    (lt === TypeOid.INTERVAL && rt === TypeOid.TIMESTAMPTZ);
+  if (_ARITH.has(op) || op === "^") return foldNode(_arith(op, l, r, location), [l, r], !zoned);
   throw _noOperator(op, l, r, location);
 }
 
@@ -492,6 +495,10 @@ function _dateTimeArith(op: string, l: ExprNode, r: ExprNode, location: number):
  * @throws {SqlError} 42883 when no such operator exists
  */
 export function makeUnaryOp(op: string, arg: ExprNode, location: number, scope: ParamScope): ExprNode {
+  return foldNode(_unaryOp(op, arg, location, scope), [arg], true);
+}
+
+function _unaryOp(op: string, arg: ExprNode, location: number, scope: ParamScope): ExprNode {
   let a = arg;
   if (a.type === TypeOid.UNKNOWN) {
     if (a.paramNo === undefined) {

@@ -23,7 +23,7 @@
 
 import { SqlError, SqlState } from "../common/errors.ts";
 import { coerceTo, coerceToBoolean, resolveUnknownAsText } from "./coerce.ts";
-import { type EvalContext, type ExprNode } from "./expr_node.ts";
+import { type EvalContext, type ExprNode, firstFoldError } from "./expr_node.ts";
 import { analyzeExpr, type ExprScope, figureColname, notSupported } from "./expr.ts";
 import { type Comparator, comparatorFor } from "./operators.ts";
 import { findSystemView, type SystemView } from "./system_views.ts";
@@ -49,6 +49,8 @@ interface _SortKey {
 /** A planned SELECT. */
 export interface SelectPlan {
   readonly columns: readonly ResultColumn[];
+  /** The first error folding its constants raised (target list, WHERE, OFFSET, LIMIT: the planner's order). */
+  readonly planError: SqlError | undefined;
   /** Runs the query; rows are the target list's values (synchronously when nothing waits). */
   run(ec: EvalContext): Datum[][] | Promise<Datum[][]>;
 }
@@ -70,9 +72,13 @@ function _checkClauses(s: RawNode): void {
   if (s.limitOption === "LIMIT_OPTION_WITH_TIES") throw notSupported("FETCH FIRST … WITH TIES");
 }
 
-function _fromScope(s: RawNode, paramTypes: number[]): { scope: ExprScope; scan: SystemView | undefined } {
+function _fromScope(
+  s: RawNode,
+  paramTypes: number[],
+  variableParams: boolean,
+): { scope: ExprScope; scan: SystemView | undefined } {
   const from: RawNode[] = s.fromClause ?? [];
-  if (from.length === 0) return { scope: { paramTypes, columns: [], relNames: [] }, scan: undefined };
+  if (from.length === 0) return { scope: { paramTypes, variableParams, columns: [], relNames: [] }, scan: undefined };
   if (from.length > 1) throw notSupported("JOIN");
   const item = from[0];
   if (!item.RangeVar) {
@@ -92,24 +98,34 @@ function _fromScope(s: RawNode, paramTypes: number[]): { scope: ExprScope; scan:
   const alias: string | undefined = rv.alias?.aliasname;
   if (rv.alias?.colnames !== undefined) throw notSupported("column alias in FROM", rv.location);
   return {
-    scope: { paramTypes, columns: view.columns, relNames: alias === undefined ? [rv.relname] : [alias] },
+    scope: {
+      paramTypes,
+      variableParams,
+      columns: view.columns,
+      relNames: alias === undefined ? [rv.relname] : [alias],
+    },
     scan: view,
   };
 }
 
 /**
- * Plans a SelectStmt.
+ * Plans a SelectStmt. As transformSelectStmt, output columns still of
+ * unknown type (literals, parameters) become text only after WHERE, ORDER
+ * BY and LIMIT were analyzed (resolveTargetListUnknowns), so a parameter
+ * another clause typed keeps that type, or conflicts (42P08).
  *
  * @param s the SelectStmt node
  * @param paramTypes parameter types (inferred ones are filled in)
+ * @param variableParams true for a Parse message (parameters may be added and their types inferred), false for a
+ *   simple query (no parameters: `$1` is 42P02)
  * @returns the plan
  * @throws {SqlError} analysis errors with positions, 0A000 for unimplemented clauses
  */
-export function planSelect(s: RawNode, paramTypes: number[]): SelectPlan {
+export function planSelect(s: RawNode, paramTypes: number[], variableParams: boolean): SelectPlan {
   _checkClauses(s);
-  const { scope, scan } = _fromScope(s, paramTypes);
+  const { scope, scan } = _fromScope(s, paramTypes, variableParams);
   const targets: ExprNode[] = [];
-  const columns: ResultColumn[] = [];
+  const names: string[] = [];
   for (const t of (s.targetList ?? []) as RawNode[]) {
     const rt = t.ResTarget;
     const star = rt.val?.ColumnRef?.fields?.some((f: RawNode) => f.A_Star);
@@ -127,28 +143,31 @@ export function planSelect(s: RawNode, paramTypes: number[]): SelectPlan {
       }
       scope.columns.forEach((c, i) => {
         targets.push({ type: c.type, typmod: -1, location: rt.location, ev: (ec) => ec.row![i] });
-        columns.push({ name: c.name, type: c.type, typmod: -1 });
+        names.push(c.name);
       });
       continue;
     }
-    const e = resolveUnknownAsText(analyzeExpr(rt.val, scope), scope);
-    targets.push(e);
-    columns.push({ name: rt.name ?? figureColname(rt.val), type: e.type, typmod: e.typmod });
+    targets.push(analyzeExpr(rt.val, scope));
+    names.push(rt.name ?? figureColname(rt.val));
   }
   const where = s.whereClause === undefined
     ? undefined
     : coerceToBoolean(analyzeExpr(s.whereClause, scope), "WHERE", scope);
-  const sortKeys = ((s.sortClause ?? []) as RawNode[]).map((sb) => _sortKey(sb.SortBy, scope, targets, columns));
+  const sortKeys = ((s.sortClause ?? []) as RawNode[]).map((sb) => _sortKey(sb.SortBy, scope, targets, names));
   const limit = _limitExpr(s.limitCount, scope);
   const offset = _limitExpr(s.limitOffset, scope);
+  for (let i = 0; i < targets.length; i++) targets[i] = resolveUnknownAsText(targets[i], scope);
+  const columns: ResultColumn[] = targets.map((e, i) => ({ name: names[i], type: e.type, typmod: e.typmod }));
   _checkParams(paramTypes);
+  const planError = firstFoldError([...targets, ...sortKeys.map((k) => k.expr), where, offset, limit]);
   if (
     scan === undefined && where === undefined && sortKeys.length === 0 && limit === undefined && offset === undefined
   ) {
-    return { columns, run: (ec) => _runOneRow(ec, targets) };
+    return { columns, planError, run: (ec) => _runOneRow(ec, targets) };
   }
   return {
     columns,
+    planError,
     run: (ec) => _run(ec, scan, targets, where, sortKeys, limit, offset),
   };
 }
@@ -161,7 +180,8 @@ function _checkParams(paramTypes: number[]): void {
   }
 }
 
-function _sortKey(sb: RawNode, scope: ExprScope, targets: ExprNode[], columns: ResultColumn[]): _SortKey {
+/** A sort key; one naming an output column resolves that column's unknown type first (addTargetToSortList). */
+function _sortKey(sb: RawNode, scope: ExprScope, targets: ExprNode[], names: readonly string[]): _SortKey {
   const node = sb.node;
   let expr: ExprNode | undefined;
   if (node.A_Const?.ival !== undefined) {
@@ -171,16 +191,16 @@ function _sortKey(sb: RawNode, scope: ExprScope, targets: ExprNode[], columns: R
         position: _pos(node.A_Const.location),
       });
     }
-    expr = targets[n - 1];
+    expr = targets[n - 1] = resolveUnknownAsText(targets[n - 1], scope);
   } else if (node.ColumnRef?.fields?.length === 1 && node.ColumnRef.fields[0].String) {
     const name: string = node.ColumnRef.fields[0].String.sval;
-    const matches = columns.flatMap((c, i) => (c.name === name ? [i] : []));
+    const matches = names.flatMap((c, i) => (c === name ? [i] : []));
     if (matches.length > 1) {
       throw new SqlError(SqlState.AMBIGUOUS_COLUMN, `ORDER BY "${name}" is ambiguous`, {
         position: _pos(node.ColumnRef.location),
       });
     }
-    if (matches.length === 1) expr = targets[matches[0]];
+    if (matches.length === 1) expr = targets[matches[0]] = resolveUnknownAsText(targets[matches[0]], scope);
   }
   expr ??= resolveUnknownAsText(analyzeExpr(node, scope), scope);
   if (sb.useOp !== undefined) throw notSupported("ORDER BY … USING");

@@ -69,6 +69,12 @@ export interface PlannedStatement {
   readonly paramTypes: readonly number[];
   /** "exit": COMMIT/ROLLBACK (allowed in a failed block); "begin": BEGIN; "other": other transaction control. */
   readonly txKind: TxKind;
+  /**
+   * The error PostgreSQL's planner raises for this statement (a constant subexpression that fails when folded, as
+   * `1/0`): the caller throws it where planning happens — at Bind, or in a simple query before the statement's
+   * RowDescription — never at Parse or Describe.
+   */
+  readonly planError?: SqlError;
   /** Runs it. */
   execute(env: StatementEnv, params: readonly Datum[]): ExecResult | Promise<ExecResult>;
 }
@@ -153,19 +159,21 @@ const _planCache = new Map<string, _CachedPlans>();
  * order, an LRU approximation that does not reorder the map on every hit.
  *
  * @param query the text
- * @param paramTypes the client's declared parameter types (0: infer)
+ * @param paramTypes for a Parse message, the client's declared parameter types (0: infer; more may be added, as
+ *   parse_variable_parameters); omitted for a simple query, which has no parameters (`$1` is 42P02)
  * @returns one plan per statement
  * @throws {SqlError} parse or analysis errors
  */
-export function planQuery(query: string, paramTypes: readonly number[] = []): PlannedStatement[] {
-  const key = paramTypes.length === 0 ? query : `${paramTypes.join(",")}\u0000${query}`;
+export function planQuery(query: string, paramTypes?: readonly number[]): PlannedStatement[] {
+  const key = paramTypes === undefined ? query : `${paramTypes.join(",")}\u0000${query}`;
   const hit = _planCache.get(key);
   if (hit !== undefined) {
     hit.used = true;
     return hit.plans;
   }
   const parsed = parseQuery(query);
-  const plans = parsed.stmts.map((s) => planStatement(s.node, s.sql, [...paramTypes]));
+  const variable = paramTypes !== undefined;
+  const plans = parsed.stmts.map((s) => planStatement(s.node, s.sql, [...(paramTypes ?? [])], variable));
   if (query.length <= PLAN_CACHE_QUERY_MAX_BYTES) {
     if (_planCache.size >= PLAN_CACHE_MAX) _evictOnePlan();
     _planCache.set(key, { plans, used: false });
@@ -194,20 +202,27 @@ function _evalContext(env: StatementEnv, params: readonly Datum[]): EvalContext 
  * @param node the statement node
  * @param sql its text
  * @param paramTypes parameter types (mutable: inferred types are filled in)
+ * @param variableParams true for a Parse message (see {@link planQuery}), false for a simple query
  * @returns the plan
  */
-export function planStatement(node: RawNode, sql: string, paramTypes: number[]): PlannedStatement {
+export function planStatement(
+  node: RawNode,
+  sql: string,
+  paramTypes: number[],
+  variableParams = false,
+): PlannedStatement {
   const kind = Object.keys(node)[0];
   const n = node[kind];
   const base = { sql, paramTypes };
   switch (kind) {
     case "SelectStmt": {
-      const plan = planSelect(n, paramTypes);
+      const plan = planSelect(n, paramTypes, variableParams);
       return {
         ...base,
         commandTag: "SELECT",
         columns: plan.columns,
         txKind: "none",
+        planError: plan.planError,
         execute: (env, params) => {
           const rows = plan.run(_evalContext(env, params));
           if (rows instanceof Promise) return rows.then((r) => ({ rows: r, tag: `SELECT ${r.length}` }));

@@ -21,6 +21,7 @@
 
 import { SqlError, SqlState } from "../common/errors.ts";
 import { parseBool } from "../config/mod.ts";
+import type { RecvBuffer } from "./recv_buffer.ts";
 import {
   type Interval,
   intervalIn,
@@ -30,6 +31,7 @@ import {
   type Timestamptz,
   timestamptzIn,
   timestamptzOut,
+  timestamptzRecv,
 } from "./datetime.ts";
 import {
   formatG,
@@ -93,8 +95,11 @@ export interface SqlType {
   readonly input: (text: string, typmod: number, ctx: TypeIoContext) => Datum;
   /** Text output (*out). */
   readonly output: (v: NonNullable<Datum>, ctx: TypeIoContext) => string;
-  /** Binary input (*recv). */
-  readonly recv: (b: Uint8Array, typmod: number) => Datum;
+  /**
+   * Binary input (*recv): reads what it needs from the buffer (past its end: 08P01); the caller refuses bytes left
+   * unread.
+   */
+  readonly recv: (b: RecvBuffer, typmod: number) => Datum;
   /** Binary output (*send). */
   readonly send: (v: NonNullable<Datum>) => Uint8Array;
 }
@@ -104,10 +109,6 @@ const _dec = new TextDecoder("utf-8", { fatal: true });
 
 function _badInput(display: string, text: string): SqlError {
   return new SqlError(SqlState.INVALID_TEXT_REPRESENTATION, `invalid input syntax for type ${display}: "${text}"`);
-}
-
-function _badBinary(): SqlError {
-  return new SqlError(SqlState.INVALID_BINARY_REPRESENTATION, "incorrect binary data format");
 }
 
 function _intIn(display: string, min: number, max: number) {
@@ -126,11 +127,6 @@ function _fixed(n: number, write: (dv: DataView) => void): Uint8Array {
   const out = new Uint8Array(n);
   write(new DataView(out.buffer));
   return out;
-}
-
-function _view(b: Uint8Array, n: number): DataView {
-  if (b.length !== n) throw _badBinary();
-  return new DataView(b.buffer, b.byteOffset, n);
 }
 
 /** Formats a double as float8out/float4out with extra_float_digits. */
@@ -186,12 +182,24 @@ function _floatIn(display: string, isFloat4: boolean) {
   };
 }
 
-function _textRecv(b: Uint8Array): string {
-  try {
-    return _dec.decode(b);
-  } catch {
-    throw new SqlError(SqlState.CHARACTER_NOT_IN_REPERTOIRE, 'invalid byte sequence for encoding "UTF8"');
+/** float8in and float4in (numeric_float8/numeric_float4 convert through them, out-of-range message included). */
+const _FLOAT8_IN = _floatIn("double precision", false);
+const _FLOAT4_IN = _floatIn("real", true);
+
+/** textrecv: the rest of the value, verified UTF-8. */
+function _textRecv(b: RecvBuffer): string {
+  return b.text();
+}
+
+/** namerecv: unlike namein, a name that does not fit is refused, not truncated. */
+function _nameRecv(b: RecvBuffer): string {
+  const s = b.text();
+  if (_enc.encode(s).length >= 64) {
+    throw new SqlError(SqlState.NAME_TOO_LONG, "identifier too long", {
+      detail: "Identifier must be less than 64 characters.",
+    });
   }
+  return s;
 }
 
 const _textSend = (v: NonNullable<Datum>) => _enc.encode(v as string);
@@ -239,10 +247,7 @@ const _TYPES: SqlType[] = [
       return b;
     },
     output: (v) => (v ? "t" : "f"),
-    recv: (b) => {
-      if (b.length !== 1) throw _badBinary();
-      return b[0] !== 0;
-    },
+    recv: (b) => b.byte() !== 0,
     send: (v) => new Uint8Array([v ? 1 : 0]),
   },
   {
@@ -253,7 +258,7 @@ const _TYPES: SqlType[] = [
     category: "N",
     input: _intIn("smallint", -32768, 32767),
     output: (v) => String(v),
-    recv: (b) => _view(b, 2).getInt16(0),
+    recv: (b) => b.int16(),
     send: (v) => _fixed(2, (dv) => dv.setInt16(0, v as number)),
   },
   {
@@ -264,7 +269,7 @@ const _TYPES: SqlType[] = [
     category: "N",
     input: _intIn("integer", -2147483648, 2147483647),
     output: (v) => String(v),
-    recv: (b) => _view(b, 4).getInt32(0),
+    recv: (b) => b.int32(),
     send: (v) => _fixed(4, (dv) => dv.setInt32(0, v as number)),
   },
   {
@@ -283,7 +288,7 @@ const _TYPES: SqlType[] = [
       return n;
     },
     output: (v) => String(v),
-    recv: (b) => _view(b, 8).getBigInt64(0),
+    recv: (b) => b.int64(),
     send: (v) => _fixed(8, (dv) => dv.setBigInt64(0, v as bigint)),
   },
   {
@@ -292,9 +297,9 @@ const _TYPES: SqlType[] = [
     display: "real",
     len: 4,
     category: "N",
-    input: _floatIn("real", true),
+    input: _FLOAT4_IN,
     output: (v, ctx) => floatOut(v as number, ctx.extraFloatDigits, true),
-    recv: (b) => _view(b, 4).getFloat32(0),
+    recv: (b) => b.float32(),
     send: (v) => _fixed(4, (dv) => dv.setFloat32(0, v as number)),
   },
   {
@@ -303,9 +308,9 @@ const _TYPES: SqlType[] = [
     display: "double precision",
     len: 8,
     category: "N",
-    input: _floatIn("double precision", false),
+    input: _FLOAT8_IN,
     output: (v, ctx) => floatOut(v as number, ctx.extraFloatDigits, false),
-    recv: (b) => _view(b, 8).getFloat64(0),
+    recv: (b) => b.float64(),
     send: (v) => _fixed(8, (dv) => dv.setFloat64(0, v as number)),
   },
   {
@@ -335,7 +340,7 @@ const _TYPES: SqlType[] = [
     ..._text,
     len: 64,
     input: (t) => _nameIn(t),
-    recv: (b) => _nameIn(_textRecv(b)),
+    recv: _nameRecv,
   },
   {
     oid: TypeOid.UNKNOWN,
@@ -361,7 +366,7 @@ const _TYPES: SqlType[] = [
       return n < 0 ? n + 4294967296 : n;
     },
     output: (v) => String(v),
-    recv: (b) => _view(b, 4).getUint32(0),
+    recv: (b) => b.uint32(),
     send: (v) => _fixed(4, (dv) => dv.setUint32(0, v as number)),
   },
   {
@@ -376,7 +381,7 @@ const _TYPES: SqlType[] = [
       return n;
     },
     output: (v) => String(v),
-    recv: (b) => _view(b, 4).getUint32(0),
+    recv: (b) => b.uint32(),
     send: (v) => _fixed(4, (dv) => dv.setUint32(0, v as number)),
   },
   {
@@ -387,7 +392,7 @@ const _TYPES: SqlType[] = [
     category: "D",
     input: (t, _typmod, ctx) => timestamptzIn(t, ctx.timeZone, ctx.nowTs),
     output: (v, ctx) => timestamptzOut(v as bigint, ctx.timeZone),
-    recv: (b) => _view(b, 8).getBigInt64(0),
+    recv: (b) => timestamptzRecv(b.int64()),
     send: (v) => _fixed(8, (dv) => dv.setBigInt64(0, v as bigint)),
   },
   {
@@ -430,7 +435,7 @@ const _TYPES: SqlType[] = [
       return found.display;
     },
     output: (v) => v as string,
-    recv: (b) => typeByOid(_view(b, 4).getUint32(0))?.display ?? "-",
+    recv: (b) => typeByOid(b.uint32())?.display ?? "-",
     send: (v) => _fixed(4, (dv) => dv.setUint32(0, findTypeByName(v as string)?.oid ?? 0)),
   },
   {
@@ -626,7 +631,7 @@ export function toNumeric(v: Datum, from: number): Numeric {
 
 /** @returns a numeric-category datum as a double */
 export function toFloat(v: Datum): number {
-  if (v instanceof Numeric) return v.toNumber();
+  if (v instanceof Numeric) return _FLOAT8_IN(v.toString());
   return Number(v);
 }
 
@@ -676,10 +681,14 @@ export function castDatum(
 function _castNumeric(v: NonNullable<Datum>, from: number, to: number): NonNullable<Datum> {
   if (to === TypeOid.FLOAT8) return toFloat(v);
   if (to === TypeOid.FLOAT4) {
-    const f = Math.fround(toFloat(v));
-    if (!Number.isFinite(f) && Number.isFinite(toFloat(v))) {
+    // numeric_float4 reads the numeric's text with float4in; float84 checks both ways out of range.
+    if (v instanceof Numeric) return _FLOAT4_IN(v.toString());
+    const d = Number(v);
+    const f = Math.fround(d);
+    if (!Number.isFinite(f) && Number.isFinite(d)) {
       throw new SqlError(SqlState.NUMERIC_VALUE_OUT_OF_RANGE, "value out of range: overflow");
     }
+    if (f === 0 && d !== 0) throw new SqlError(SqlState.NUMERIC_VALUE_OUT_OF_RANGE, "value out of range: underflow");
     return f;
   }
   if (to === TypeOid.NUMERIC) return toNumeric(v, from);

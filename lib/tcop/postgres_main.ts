@@ -30,6 +30,7 @@ import { FrontendMessage, pqDecodeUtf8, pqMaxMessageLength } from "../protocol/p
 import { PQ_NEED_MORE, PqProtocolError, type PqReader } from "../protocol/pq_reader.ts";
 import type { PqFieldDescription, PqWriter } from "../protocol/pq_writer.ts";
 import { pgstatReportWaitEnd, pgstatReportWaitStart, waitEventInfo } from "../shmem/mod.ts";
+import { RecvBuffer, utf8Verified } from "../sql/recv_buffer.ts";
 import type { ResultColumn } from "../sql/select.ts";
 import { type ExecResult, type PlannedStatement, planQuery, type StatementEnv } from "../sql/statement.ts";
 import { timestamptzFromPerfMs } from "../sql/datetime.ts";
@@ -248,7 +249,13 @@ export class PostgresMain {
     if (e instanceof PqProtocolError) this.#fatalProtocol(e.message);
     if (!(e instanceof SqlError)) throw e;
     if (e.severity !== "ERROR") this.#onTerminate(e);
-    elog("ERROR", e.message, { detail: e.detail, hint: e.hint, sqlstate: e.sqlstate, statement: this.#statementText });
+    elog("ERROR", e.message, {
+      detail: e.detail,
+      hint: e.hint,
+      context: e.context,
+      sqlstate: e.sqlstate,
+      statement: this.#statementText,
+    });
     this.#w.errorResponse({
       severity: "ERROR",
       code: e.sqlstate,
@@ -256,6 +263,7 @@ export class PostgresMain {
       detail: e.detail,
       hint: e.hint,
       position: e.position,
+      where: e.context,
     });
     this.#s.xact.abortCurrent();
     this.#s.endStatement();
@@ -290,6 +298,7 @@ export class PostgresMain {
       s.xact.startCommand(s.statementStartTs);
       s.reportXactTimestamp(); // The statement was reported active before its transaction opened.
       this.#checkAborted(plan);
+      if (plan.planError !== undefined) throw plan.planError; // pg_plan_queries, before the portal runs
       if (multi) s.xact.beginImplicit();
       if (plan.columns !== null) this.#w.rowDescription(_fields(plan.columns, undefined));
       const r = plan.execute(this.#env, []);
@@ -425,9 +434,11 @@ export class PostgresMain {
         const nf = m.paramFormats.length;
         const fmt = nf === 0 ? 0 : nf === 1 ? m.paramFormats[0] : m.paramFormats[i];
         if (v === null) params[i] = null;
-        else params[i] = _bindParam(paramTypes[i], v, fmt, i + 1, io);
+        else params[i] = _bindParam(paramTypes[i], v, fmt, i + 1, m.portalName, io);
       }
     }
+    // GetCachedPlan: the statement is planned at Bind, after its parameters were read.
+    if (stmt.plan?.planError !== undefined) throw stmt.plan.planError;
     // rf holds 0, 1 or ncols codes (checked above); as PostgreSQL's PortalSetResultFormat, codes count per column.
     const rf = m.resultFormats;
     if (ncols > 0) {
@@ -491,6 +502,10 @@ export class PostgresMain {
     }
     this.#s.xact.startCommand();
     this.#checkAborted(plan);
+    // A portal of a statement without rows is done after one run (MarkPortalDone); one with rows can be fetched again.
+    if (portal.done && plan.columns === null) {
+      throw new SqlError(SqlState.OBJECT_NOT_IN_PREREQUISITE_STATE, `portal "${m.portalName}" cannot be run`);
+    }
     if (portal.rows === null && !portal.done) {
       this.#s.beginStatement(portal.stmt.query, plan.commandTag);
       const r = plan.execute(this.#env, portal.params);
@@ -515,7 +530,9 @@ export class PostgresMain {
     const sent = end - portal.pos;
     if (portal.rows !== null) this.#sendRows(plan, portal.rows, portal.formats, portal.pos, end);
     portal.pos = end;
-    if (end < total) {
+    // PortalRunSelect: a fetch that filled its row limit leaves the portal suspended even when no row is left; the
+    // next Execute then completes it with the rows it found (none).
+    if (maxRows > 0 && sent === maxRows && plan.columns !== null) {
       this.#w.portalSuspended();
       return;
     }
@@ -578,35 +595,47 @@ function _buildFields(cols: readonly ResultColumn[], formats: number[] | undefin
   });
 }
 
-const _textDecoder = new TextDecoder("utf-8", { fatal: true });
-
+/**
+ * One Bind parameter to a datum, as exec_bind_message: binary through the type's receive function, which must use
+ * every byte (22P03 otherwise; too few bytes are its 08P01), text through the input function after UTF-8
+ * verification. Errors carry bind_param_error_callback's context (`unnamed portal parameter $1`, and `= '...'` for a
+ * text value: log_parameter_max_length_on_error is 0, so the value itself is not shown).
+ */
 function _bindParam(
   type: number,
   v: Uint8Array,
   format: number,
   n: number,
+  portalName: string,
   io: Parameters<ReturnType<typeof requireTypeOid>["input"]>[2],
 ): Datum {
   const t = requireTypeOid(type === 0 ? TypeOid.TEXT : type);
-  if (format === 1) {
-    try {
-      return t.recv(v, -1);
-    } catch (e) {
-      if (e instanceof SqlError && e.sqlstate === SqlState.INVALID_BINARY_REPRESENTATION) {
+  let textValue = false;
+  try {
+    if (format === 1) {
+      const buf = new RecvBuffer(v);
+      const d = t.recv(buf, -1);
+      if (buf.remaining !== 0) {
         throw new SqlError(
           SqlState.INVALID_BINARY_REPRESENTATION,
           `incorrect binary data format in bind parameter ${n}`,
         );
       }
-      throw e;
+      return d;
     }
+    if (format !== 0) throw new SqlError(SqlState.INVALID_PARAMETER_VALUE, `unsupported format code: ${format}`);
+    const text = utf8Verified(v);
+    textValue = true;
+    return t.input(text, -1, io);
+  } catch (e) {
+    if (!(e instanceof SqlError) || e.context !== undefined) throw e;
+    const where = portalName === "" ? "unnamed portal parameter" : `portal "${portalName}" parameter`;
+    throw new SqlError(e.sqlstate, e.message, {
+      severity: e.severity,
+      detail: e.detail,
+      hint: e.hint,
+      position: e.position,
+      context: `${where} $${n}${textValue ? (v.length === 0 ? " = ''" : " = '...'") : ""}`,
+    });
   }
-  if (format !== 0) throw new SqlError(SqlState.PROTOCOL_VIOLATION, `unsupported format code: ${format}`);
-  let text: string;
-  try {
-    text = _textDecoder.decode(v);
-  } catch {
-    throw new SqlError(SqlState.CHARACTER_NOT_IN_REPERTOIRE, 'invalid byte sequence for encoding "UTF8"');
-  }
-  return t.input(text, -1, io);
 }

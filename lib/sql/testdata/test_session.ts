@@ -97,6 +97,7 @@ export async function runStatement(
   sql: string,
 ): Promise<{ plan: PlannedStatement; rows: (string | null)[][] }> {
   const [plan] = planQuery(sql);
+  if (plan.planError !== undefined) throw plan.planError;
   env.xact.startCommand();
   const r = await plan.execute(env, []);
   env.xact.finishCommand();
