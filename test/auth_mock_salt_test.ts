@@ -6,26 +6,17 @@
  * scram_mock_salt with mock_authentication_nonce).
  */
 import { describe, expect, test } from "vitest";
-import { clusterScope, startupPacket } from "./helpers/cluster.ts";
+import { backendMessageReader, clusterScope, startupPacket } from "./helpers/cluster.ts";
 
 const clusters = clusterScope();
-
-/** Reads one backend message. */
-async function readMessage(conn: Deno.Conn): Promise<{ type: string; body: Uint8Array }> {
-  const head = new Uint8Array(5);
-  let got = 0;
-  while (got < 5) got += (await conn.read(head.subarray(got))) ?? Number.NaN;
-  const body = new Uint8Array(new DataView(head.buffer).getInt32(1) - 4);
-  for (let n = 0; n < body.length;) n += (await conn.read(body.subarray(n))) ?? Number.NaN;
-  return { type: String.fromCharCode(head[0]), body };
-}
 
 /** Starts a SCRAM exchange as `user` and returns the salt in the server-first message. */
 async function scramSalt(port: number, user: string): Promise<string> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const readMessage = backendMessageReader(conn);
   try {
     await conn.write(startupPacket(user, "postgres"));
-    const sasl = await readMessage(conn);
+    const sasl = (await readMessage())!;
     expect(sasl.type).toBe("R");
     expect(new TextDecoder().decode(sasl.body.subarray(4))).toContain("SCRAM-SHA-256");
     const mechanism = new TextEncoder().encode("SCRAM-SHA-256\0");
@@ -38,7 +29,7 @@ async function scramSalt(port: number, user: string): Promise<string> {
     dv.setInt32(5 + mechanism.length, clientFirst.length);
     msg.set(clientFirst, 9 + mechanism.length);
     await conn.write(msg);
-    const cont = await readMessage(conn);
+    const cont = (await readMessage())!;
     expect([cont.type, new DataView(cont.body.buffer).getInt32(0)]).toEqual(["R", 11]); // AuthenticationSASLContinue
     return /(?:^|,)s=([^,]+)/.exec(new TextDecoder().decode(cont.body.subarray(4)))![1];
   } finally {

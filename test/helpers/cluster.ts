@@ -330,6 +330,52 @@ export function startupPacket(user: string, database: string): Uint8Array {
   return packet;
 }
 
+/** One backend message: its type letter and body. */
+export interface BackendMessage {
+  type: string;
+  body: Uint8Array;
+}
+
+/**
+ * Frames the backend messages arriving on a connection.
+ *
+ * @param conn the connection
+ * @param deadline `Date.now()` after which reading stops (default: never)
+ * @returns a function that reads the next message; undefined at end of input, on a read error or past the deadline
+ */
+export function backendMessageReader(
+  conn: Deno.Conn,
+  deadline = Infinity,
+): () => Promise<BackendMessage | undefined> {
+  let buf = new Uint8Array(0);
+  const chunk = new Uint8Array(65536);
+  return async () => {
+    for (;;) {
+      if (buf.length >= 5) {
+        const len = new DataView(buf.buffer, buf.byteOffset).getInt32(1);
+        if (buf.length >= len + 1) {
+          const msg = { type: String.fromCharCode(buf[0]), body: buf.slice(5, len + 1) };
+          buf = buf.slice(len + 1);
+          return msg;
+        }
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const n = await Promise.race([
+        conn.read(chunk).catch(() => null),
+        ...(left === Infinity ? [] : [new Promise<null>((r) => (timer = setTimeout(() => r(null), left)))]),
+      ]);
+      clearTimeout(timer);
+      if (n === null) return undefined;
+      const merged = new Uint8Array(buf.length + n);
+      merged.set(buf);
+      merged.set(chunk.subarray(0, n), buf.length);
+      buf = merged;
+    }
+  };
+}
+
 /**
  * Opens a session over TCP speaking only the startup part of the protocol
  * (StartupMessage, then reading until ReadyForQuery or ErrorResponse), so
@@ -349,31 +395,7 @@ export async function openRawSession(
     ? await Deno.connect({ hostname: "127.0.0.1", port: target })
     : await Deno.connect({ transport: "unix", path: target });
   await conn.write(startupPacket(user, database));
-  let buf = new Uint8Array(0);
-  const next = async (): Promise<{ type: string; body: Uint8Array } | undefined> => {
-    for (;;) {
-      if (buf.length >= 5) {
-        const len = new DataView(buf.buffer, buf.byteOffset).getInt32(1);
-        if (buf.length >= len + 1) {
-          const msg = { type: String.fromCharCode(buf[0]), body: buf.slice(5, len + 1) };
-          buf = buf.slice(len + 1);
-          return msg;
-        }
-      }
-      const chunk = new Uint8Array(8192);
-      let n: number | null;
-      try {
-        n = await conn.read(chunk);
-      } catch {
-        n = null;
-      }
-      if (n === null) return undefined;
-      const merged = new Uint8Array(buf.length + n);
-      merged.set(buf);
-      merged.set(chunk.subarray(0, n), buf.length);
-      buf = merged;
-    }
-  };
+  const next = backendMessageReader(conn);
   const session: RawSession = { backendPid: 0, ended: Promise.resolve(undefined), close: () => {} };
   let closed = false;
   const close = () => {

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { startupPacket } from "./cluster.ts";
+import { backendMessageReader, startupPacket } from "./cluster.ts";
 
 const _enc = new TextEncoder();
 
@@ -172,34 +172,7 @@ function _line(type: string, body: Uint8Array): string {
  */
 export async function rawExchange(port: number, messages: Uint8Array[], timeoutMs = 10_000): Promise<string[]> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  let buf = new Uint8Array(0);
-  const chunk = new Uint8Array(65536);
-  const deadline = Date.now() + timeoutMs;
-  const next = async (): Promise<{ type: string; body: Uint8Array } | undefined> => {
-    for (;;) {
-      if (buf.length >= 5) {
-        const len = new DataView(buf.buffer, buf.byteOffset).getInt32(1);
-        if (buf.length >= len + 1) {
-          const m = { type: String.fromCharCode(buf[0]), body: buf.slice(5, len + 1) };
-          buf = buf.slice(len + 1);
-          return m;
-        }
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) return undefined;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const n = await Promise.race([
-        conn.read(chunk).catch(() => null),
-        new Promise<null>((r) => (timer = setTimeout(() => r(null), left))),
-      ]);
-      clearTimeout(timer);
-      if (n === null) return undefined;
-      const merged = new Uint8Array(buf.length + n);
-      merged.set(buf);
-      merged.set(chunk.subarray(0, n), buf.length);
-      buf = merged;
-    }
-  };
+  const next = backendMessageReader(conn, Date.now() + timeoutMs);
   try {
     await conn.write(startupPacket("postgres", "postgres"));
     for (let m = await next(); m?.type !== "Z"; m = await next()) {
