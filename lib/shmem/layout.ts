@@ -27,6 +27,7 @@ import { PM_SIGNAL_REGION_BYTES } from "./pmsignal.ts";
 import { PROC_ARRAY_HEADER_BYTES, procArraySlotBytes, procArraySlotCount } from "./proc_array_layout.ts";
 import { STATS_REGION_BYTES } from "./stats_layout.ts";
 import { STORAGE_SHMEM_REGIONS } from "../storage/shmem_sizes.ts";
+import { LOCK_SHMEM_REGIONS } from "../lmgr/lock_sizes.ts";
 
 /** Every region starts on a cache line at least (no false sharing across regions). */
 export const SHMEM_REGION_ALIGN_MIN_BYTES = 64;
@@ -78,6 +79,8 @@ export const SHMEM_REGIONS: readonly ShmemRegionSpec[] = [
   { name: "statistics", sizeBytes: () => STATS_REGION_BYTES, alignBytes: 64 },
   // Storage regions (buffers, WAL, commit status, xids, checkpointer): lib/storage/shmem_sizes.ts.
   ...STORAGE_SHMEM_REGIONS,
+  // The heavyweight lock table and the per-process lock wait state: lib/lmgr/lock_sizes.ts.
+  ...LOCK_SHMEM_REGIONS,
 ];
 
 /**

@@ -35,6 +35,24 @@ describe("computeShmemLayout()", () => {
     expect(laidOut).toBeGreaterThan(100); // most generated configurations are valid
   });
 
+  test("max_locks_per_transaction sizes the lock table (NLOCKENTS = it x MaxBackends) and nothing else", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 10, max: 5000 }), fc.integer({ min: 1, max: 1000 }), (locks, connections) => {
+        const base = GucSettings.defaults().with("max_connections", connections, "command line");
+        const a = computeShmemLayout(base.with("max_locks_per_transaction", locks, "command line"));
+        const b = computeShmemLayout(base.with("max_locks_per_transaction", locks + 1, "command line"));
+        const entries = (n: number) => n * (connections + 3 + 1);
+        const bytes = (n: number) => 64 + Math.ceil(entries(n) / 16) * 16 * 4 + entries(n) * (128 + 2 * 32);
+        a.regions.forEach((r, i) => {
+          const expected = r.name === "lock table" ? bytes(locks + 1) - bytes(locks) : 0;
+          expect(b.regions[i].sizeBytes - r.sizeBytes).toBe(expected);
+        });
+        expect(b.totalSizeBytes).toBeGreaterThanOrEqual(a.totalSizeBytes);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   test("the default configuration lays out every region of the registry", () => {
     const layout = computeShmemLayout(GucSettings.defaults());
     expect(layout.regions.length).toBe(SHMEM_REGIONS.length);

@@ -19,6 +19,7 @@
  * @module
  */
 
+import type { LockManager } from "../lmgr/mod.ts";
 import type { ShmemSegment } from "../shmem/mod.ts";
 import type { Timestamptz } from "./datetime.ts";
 import type { TypeIoContext } from "./types.ts";
@@ -116,4 +117,6 @@ export interface ExecSession {
   alterRolePassword(roleName: string, verifier: string | null): Promise<void>;
   /** Queues a NoticeResponse for the client. */
   notice(n: SqlNotice): void;
+  /** The session's heavyweight lock manager (advisory locks, pg_locks); absent without a server session. */
+  readonly lockManager?: LockManager;
 }

@@ -28,6 +28,7 @@ import { timestamptzNow } from "./datetime.ts";
 import type { ExecSession } from "./exec_context.ts";
 import { evalArgs, type EvalContext, type EvalResult, type ExprNode, foldNode } from "./expr_node.ts";
 import { pgStatResetShared } from "./pg_stat_counters.ts";
+import { ADVISORY_LOCK_FUNCTIONS } from "./advisory_lock.ts";
 import { canCoerceImplicitly, type Datum, formatType, TypeOid } from "./types.ts";
 
 /** Longest pg_sleep accepted, in seconds (keeps the timer in range; PostgreSQL sleeps in a loop). */
@@ -138,6 +139,8 @@ const _FUNCTIONS: Record<string, readonly _Signature[]> = {
   ],
   // Not strict here: the privilege is checked before the argument, as PostgreSQL checks EXECUTE at executor start.
   pg_stat_reset_shared: [{ args: [T.TEXT], ret: T.VOID, strict: false, impl: (v, ec) => _resetShared(ec, v[0]) }],
+  // pg_advisory_lock & co (lockfuncs.c): advisory_lock.ts.
+  ...ADVISORY_LOCK_FUNCTIONS,
 };
 
 function _resetShared(ec: EvalContext, target: Datum): Datum {

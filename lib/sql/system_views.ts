@@ -18,6 +18,7 @@
  * @module
  */
 
+import { PG_LOCKS } from "./advisory_lock.ts";
 import type { ExecSession } from "./exec_context.ts";
 import type { ScopeColumn } from "./expr.ts";
 import { PG_STAT_ACTIVITY } from "./pg_stat_activity.ts";
@@ -36,7 +37,7 @@ export interface SystemView {
 
 /** Every system view, by name. */
 export const SYSTEM_VIEWS: ReadonlyMap<string, SystemView> = new Map(
-  [PG_STAT_ACTIVITY, PG_STAT_BGWRITER, PG_STAT_WAL, PG_STAT_DATABASE].map((v) => [v.name, v]),
+  [PG_STAT_ACTIVITY, PG_STAT_BGWRITER, PG_STAT_WAL, PG_STAT_DATABASE, PG_LOCKS].map((v) => [v.name, v]),
 );
 
 /**

@@ -48,6 +48,7 @@ import type { BackendActivity, ExecSession, SignalResult, SqlNotice } from "../s
 import type { SessionGucs } from "../sql/session_gucs.ts";
 import type { TypeIoContext } from "../sql/types.ts";
 import { TransactionBlock } from "../sql/xact_block.ts";
+import { LockManager } from "../lmgr/mod.ts";
 
 /** Longest single latch wait in a sleep loop, so flags are rechecked even if a wake-up is lost. */
 const SLEEP_SLICE_MAX_MS = 1000;
@@ -91,6 +92,7 @@ export class BackendSession implements ExecSession {
   readonly isSuperuser: boolean;
   readonly databaseName: string;
   readonly databaseOid: number;
+  readonly lockManager: LockManager | undefined;
   statementStartTs: Timestamptz = 0n;
   /** statement_timeout deadline (performance.now() ms), or Infinity. */
   #deadlineMs = Infinity;
@@ -127,7 +129,17 @@ export class BackendSession implements ExecSession {
     this.databaseName = who.databaseName;
     this.databaseOid = who.databaseOid;
     this.#sendNotice = sendNotice;
+    // Heavyweight locks (lib/lmgr): held until released, the transaction's end, or the session's end / exit.
+    this.lockManager = ctx.segment.local.procNo < 0 ? undefined : new LockManager(ctx.segment, {
+      checkForInterrupts: () => this.checkForInterrupts(),
+      waitForLatch: (ms) => this.#waitForLatch(ms),
+      lockTimeoutMs: () => gucs.value("lock_timeout") as number,
+      deadlockTimeoutMs: () => gucs.value("deadlock_timeout") as number,
+    });
+    const lm = this.lockManager;
+    if (lm !== undefined) ctx.onExit(() => lm.releaseAll());
     this.xact = new TransactionBlock((n) => this.notice(n), (committed) => {
+      lm?.atTransactionEnd();
       gucs.atEndOfTransaction(committed);
       pgstatCountXact(ctx.segment, committed, this.databaseOid);
       atXactEnd();
@@ -363,6 +375,12 @@ export class BackendSession implements ExecSession {
       this.#timeoutFired = true;
       throw new SqlError(SqlState.QUERY_CANCELED, "canceling statement due to statement timeout");
     }
+  }
+
+  /** Waits on the latch up to `ms`, less when the statement's deadline is nearer (a lock wait's slice). */
+  async #waitForLatch(ms: number): Promise<void> {
+    const left = Math.min(ms, this.#deadlineMs - performance.now());
+    if (left > 0) await this.ctx.waitForWork(left);
   }
 
   async sleep(ms: number): Promise<void> {
