@@ -10,13 +10,11 @@ import {
   type Cluster,
   clusterScope,
   openRawSession,
-  processAlive,
   processTitle,
   readPidFileLines,
+  startHoldingStartupProcess,
   waitFor,
 } from "./helpers/cluster.ts";
-
-const REPO_ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 
 const clusters = clusterScope();
 
@@ -65,56 +63,18 @@ describe("connection hand-off", () => {
 
   test("a connection while the startup process runs gets 57P03 from a backend started for it", async () => {
     const c = await clusters.start({ port: 20044, noStart: true });
-    const server = new Deno.Command(`${REPO_ROOT}/bin/server`, {
-      args: ["-D", c.dataDir, "-p", String(c.port), "-k", c.dataDir, "-c", "listen_addresses=127.0.0.1"],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    let startup = 0;
+    const held = await startHoldingStartupProcess(c);
     try {
-      // The startup process is a Deno process that needs tens of ms to load before it does anything: caught at once
-      // and held with SIGSTOP, it keeps the postmaster in PM_STARTUP for as long as the test needs.
-      startup = await _holdStartupProcess(server.pid);
-      expect(readPidFileLines(c.dataDir)?.[7]).toBe("starting");
       const s = await openRawSession(c.port);
       expect(s.refused).toEqual({ severity: "FATAL", code: "57P03", message: "the database system is starting up" });
       expect(s.backendPid).toBe(0);
       expect(readPidFileLines(c.dataDir)?.[7]).toBe("starting");
-      Deno.kill(startup, "SIGCONT");
-      await waitFor(() => readPidFileLines(c.dataDir)?.[7] === "ready   ", 60_000, "ready");
-      const after = await openRawSession(c.port);
-      expect(after.refused).toBeUndefined();
-      after.close();
     } finally {
-      if (startup > 0 && processAlive(startup)) Deno.kill(startup, "SIGCONT");
-      server.kill("SIGINT");
-      await server.status;
+      Deno.kill(held.pid, "SIGCONT");
     }
+    await held.ready;
+    const after = await openRawSession(c.port);
+    expect(after.refused).toBeUndefined();
+    after.close();
   }, 120_000);
 });
-
-/** Longest wait for the postmaster to start its startup process, in ms. */
-const STARTUP_PROCESS_WAIT_MS = 60_000;
-
-/**
- * Finds the postmaster's startup process as soon as it exists (polling its
- * children every millisecond) and stops it with SIGSTOP.
- *
- * @param postmasterPid the postmaster
- * @returns the stopped startup process's pid
- */
-async function _holdStartupProcess(postmasterPid: number): Promise<number> {
-  const deadline = Date.now() + STARTUP_PROCESS_WAIT_MS;
-  while (Date.now() < deadline) {
-    for (const pid of childPids(postmasterPid)) {
-      const cmd = processTitle(pid);
-      if (cmd.includes("--child=startup") || cmd.startsWith("denogres: startup")) {
-        Deno.kill(pid, "SIGSTOP");
-        return pid;
-      }
-    }
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  throw new Error(`the postmaster started no startup process within ${STARTUP_PROCESS_WAIT_MS} ms`);
-}

@@ -11,7 +11,6 @@
  */
 import { describe, expect, test } from "vitest";
 import pg from "pg";
-import { readProcCmdline } from "../lib/ffi/procfs.ts";
 import {
   childPids,
   type Cluster,
@@ -20,6 +19,7 @@ import {
   processAlive,
   processTitle,
   sendCancelRequest,
+  startHoldingStartupProcess,
   waitFor,
 } from "./helpers/cluster.ts";
 
@@ -230,26 +230,15 @@ describe("connections the postmaster cannot take get PostgreSQL's FATAL from a d
     "during an immediate shutdown 57P03 shutting down; while the startup process runs 57P03 starting up",
     async () => {
       const c = await clusters.start({ port: 20093, noStart: true });
-      const starting = c.start();
-      let startup = 0;
-      await waitFor(
-        () => {
-          startup = childPids(c.pid).find((p) => /--child=startup|denogres: startup/.test(readProcCmdline(p) ?? "")) ??
-            0;
-          return startup !== 0;
-        },
-        30_000,
-        "the startup process",
-      );
-      Deno.kill(startup, "SIGSTOP");
+      const held = await startHoldingStartupProcess(c);
       const early = await openRawSession(c.port);
-      Deno.kill(startup, "SIGCONT");
+      Deno.kill(held.pid, "SIGCONT");
       expect(early.refused).toEqual({
         severity: "FATAL",
         code: "57P03",
         message: "the database system is starting up",
       });
-      await starting;
+      await held.ready;
       const walwriter = await childWithTitle(c, "denogres: walwriter");
       Deno.kill(walwriter, "SIGSTOP");
       Deno.kill(c.pid, "SIGQUIT");

@@ -330,6 +330,47 @@ export function startupPacket(user: string, database: string): Uint8Array {
   return packet;
 }
 
+/** Attempts of {@link startHoldingStartupProcess} before it gives up. */
+const _HOLD_STARTUP_ATTEMPTS = 20;
+
+/**
+ * Starts a stopped cluster's server and holds its startup process with
+ * SIGSTOP, so that the postmaster stays in PM_STARTUP for as long as a test
+ * needs. The process is caught only once it has logged the start of
+ * StartupXLOG, that is once its code is loaded: a Deno process stopped while
+ * loading may hold the write lock of Deno's caches (SQLite files shared by
+ * every Deno process), and every process started after it, backends
+ * included, would wait for that lock. When the startup process is done
+ * before it is caught, the server is stopped and started again.
+ *
+ * @param c a cluster whose server is not running
+ * @returns the stopped startup process (resume it with SIGCONT) and the start in progress (it resolves when ready)
+ */
+export async function startHoldingStartupProcess(c: Cluster): Promise<{ pid: number; ready: Promise<void> }> {
+  for (let attempt = 0; attempt < _HOLD_STARTUP_ATTEMPTS; attempt++) {
+    const logFrom = c.log().length;
+    const ready = c.start();
+    let failed: unknown;
+    ready.catch((e) => (failed = e));
+    let pid = 0;
+    while (pid === 0 && failed === undefined && readPidFileLines(c.dataDir)?.[7] !== "ready   ") {
+      if (/database system was (shut down|interrupted)/.test(c.log().slice(logFrom))) {
+        pid = childPids(c.pid).find((p) => /--child=startup|denogres: startup/.test(readProcCmdline(p) ?? "")) ?? 0;
+      }
+      if (pid === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    if (failed !== undefined) throw failed;
+    if (pid !== 0) {
+      Deno.kill(pid, "SIGSTOP");
+      if (readProcStat(pid)?.state === "T" && readPidFileLines(c.dataDir)?.[7] === "starting") return { pid, ready };
+      Deno.kill(pid, "SIGCONT");
+    }
+    await ready;
+    await c.stop();
+  }
+  throw new Error(`could not catch the startup process in ${_HOLD_STARTUP_ATTEMPTS} starts`);
+}
+
 /** One backend message: its type letter and body. */
 export interface BackendMessage {
   type: string;
