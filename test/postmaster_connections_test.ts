@@ -70,7 +70,7 @@ describe("connection hand-off", () => {
       expect(s.backendPid).toBe(0);
       expect(readPidFileLines(c.dataDir)?.[7]).toBe("starting");
     } finally {
-      Deno.kill(held.pid, "SIGCONT");
+      held.release();
     }
     await held.ready;
     const after = await openRawSession(c.port);

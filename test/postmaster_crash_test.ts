@@ -18,15 +18,36 @@ import {
   openRawSession,
   processAlive,
   processTitle,
+  readPidFileLines,
   sendCancelRequest,
   startHoldingStartupProcess,
   waitFor,
 } from "./helpers/cluster.ts";
+import { attachShmemSegment, procArraySnapshot } from "../lib/shmem/mod.ts";
 
 const clusters = clusterScope();
 
 function count(haystack: string, needle: string): number {
   return haystack.split(needle).length - 1;
+}
+
+/**
+ * The walwriter, once it sleeps in its main loop: a Deno process stopped while it still loads its code could hold the
+ * write lock of Deno's shared caches and stall every process started after it (dead-end backends included).
+ */
+async function walwriterInMainLoop(c: Cluster): Promise<number> {
+  const pid = await childWithTitle(c, "denogres: walwriter");
+  const seg = attachShmemSegment(readPidFileLines(c.dataDir)![6].trim(), { readOnly: true });
+  try {
+    await waitFor(
+      () => procArraySnapshot(seg).some((p) => p.pid === pid && p.waitEvent === "WalWriterMain"),
+      30_000,
+      "the walwriter's main loop",
+    );
+  } finally {
+    seg.detach();
+  }
+  return pid;
 }
 
 async function childWithTitle(c: Cluster, title: string): Promise<number> {
@@ -104,7 +125,7 @@ describe("crash handling", () => {
 
   test("a child that does not exit after SIGQUIT is killed after 5 s, and the cluster comes back", async () => {
     const c = await clusters.start({ port: 20025 });
-    const walwriter = await childWithTitle(c, "denogres: walwriter");
+    const walwriter = await walwriterInMainLoop(c);
     Deno.kill(walwriter, "SIGSTOP"); // a stopped process acts on no signal but SIGKILL
     const victim = await openRawSession(c.port);
     Deno.kill(victim.backendPid, "SIGKILL");
@@ -199,7 +220,7 @@ describe("connections the postmaster cannot take get PostgreSQL's FATAL from a d
     "while it waits for a stopped child after a crash: 57P03 in recovery mode, over TCP and Unix socket",
     async () => {
       const c = await clusters.start({ port: 20092 });
-      const walwriter = await childWithTitle(c, "denogres: walwriter");
+      const walwriter = await walwriterInMainLoop(c);
       const bgwriter = await childWithTitle(c, "denogres: background writer");
       Deno.kill(walwriter, "SIGSTOP"); // the postmaster waits CHILD_QUIT_GRACE_MS for it, then SIGKILLs it
       Deno.kill(bgwriter, "SIGKILL");
@@ -232,14 +253,14 @@ describe("connections the postmaster cannot take get PostgreSQL's FATAL from a d
       const c = await clusters.start({ port: 20093, noStart: true });
       const held = await startHoldingStartupProcess(c);
       const early = await openRawSession(c.port);
-      Deno.kill(held.pid, "SIGCONT");
+      held.release();
       expect(early.refused).toEqual({
         severity: "FATAL",
         code: "57P03",
         message: "the database system is starting up",
       });
       await held.ready;
-      const walwriter = await childWithTitle(c, "denogres: walwriter");
+      const walwriter = await walwriterInMainLoop(c);
       Deno.kill(walwriter, "SIGSTOP");
       Deno.kill(c.pid, "SIGQUIT");
       await waitFor(() => c.log().includes("received immediate shutdown request"), 10_000, "the shutdown");

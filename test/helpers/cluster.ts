@@ -23,6 +23,15 @@
 
 import { afterEach } from "vitest";
 import { procChildPids, readProcCmdline, readProcStat } from "../../lib/ffi/procfs.ts";
+import {
+  attachShmemSegment,
+  lwlockConditionalAcquire,
+  lwlockRelease,
+  mainLWLock,
+  procArrayClaimSlot,
+  procArrayReleaseSlot,
+  procArraySnapshot,
+} from "../../lib/shmem/mod.ts";
 
 const REPO_ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 /** Longest wait for a cluster to become ready, in ms (generous: 2 shared cores). */
@@ -331,44 +340,62 @@ export function startupPacket(user: string, database: string): Uint8Array {
 }
 
 /** Attempts of {@link startHoldingStartupProcess} before it gives up. */
-const _HOLD_STARTUP_ATTEMPTS = 20;
+const _HOLD_STARTUP_ATTEMPTS = 10;
+
+/** A server start whose startup process is held (see {@link startHoldingStartupProcess}). */
+export interface HeldStartup {
+  /** Lets the startup process go on. */
+  release(): void;
+  /** The start in progress: resolves when the server is ready. */
+  readonly ready: Promise<void>;
+}
 
 /**
- * Starts a stopped cluster's server and holds its startup process with
- * SIGSTOP, so that the postmaster stays in PM_STARTUP for as long as a test
- * needs. The process is caught only once it has logged the start of
- * StartupXLOG, that is once its code is loaded: a Deno process stopped while
- * loading may hold the write lock of Deno's caches (SQLite files shared by
- * every Deno process), and every process started after it, backends
- * included, would wait for that lock. When the startup process is done
- * before it is caught, the server is stopped and started again.
+ * Starts a stopped cluster's server and holds its startup process, so that
+ * the postmaster stays in PM_STARTUP for as long as a test needs: the test
+ * attaches the new shared-memory segment like a backend and takes
+ * ControlFileLock before the startup process does, which then waits for it
+ * (seen as wait event LWLock in its slot) until {@link HeldStartup.release}.
+ * Not SIGSTOP: a Deno process stopped while it loads its code may hold the
+ * write lock of Deno's caches (SQLite files shared by every Deno process), and
+ * every process started after it, backends included, would wait for that lock.
+ * If the startup process gets past the lock first, the server is stopped and
+ * started again.
  *
  * @param c a cluster whose server is not running
- * @returns the stopped startup process (resume it with SIGCONT) and the start in progress (it resolves when ready)
+ * @returns the hold and the start in progress
  */
-export async function startHoldingStartupProcess(c: Cluster): Promise<{ pid: number; ready: Promise<void> }> {
+export async function startHoldingStartupProcess(c: Cluster): Promise<HeldStartup> {
   for (let attempt = 0; attempt < _HOLD_STARTUP_ATTEMPTS; attempt++) {
-    const logFrom = c.log().length;
     const ready = c.start();
     let failed: unknown;
     ready.catch((e) => (failed = e));
-    let pid = 0;
-    while (pid === 0 && failed === undefined && readPidFileLines(c.dataDir)?.[7] !== "ready   ") {
-      if (/database system was (shut down|interrupted)/.test(c.log().slice(logFrom))) {
-        pid = childPids(c.pid).find((p) => /--child=startup|denogres: startup/.test(readProcCmdline(p) ?? "")) ?? 0;
-      }
-      if (pid === 0) await new Promise((r) => setTimeout(r, 1));
+    let segName: string | undefined;
+    while ((segName = readPidFileLines(c.dataDir)?.[6]?.trim()) === undefined || segName === "") {
+      if (failed !== undefined) throw failed;
+      await new Promise((r) => setTimeout(r, 1));
     }
+    const seg = attachShmemSegment(segName);
+    procArrayClaimSlot(seg, "client backend");
+    const lock = mainLWLock(seg, "ControlFileLock");
+    const release = () => {
+      lwlockRelease(seg, lock);
+      procArrayReleaseSlot(seg);
+      seg.detach();
+    };
+    while (!lwlockConditionalAcquire(seg, lock, "exclusive")) await new Promise((r) => setTimeout(r, 1));
+    const waiting = () =>
+      procArraySnapshot(seg).some((p) => p.backendType === "startup" && p.waitEventType === "LWLock");
+    while (!waiting() && readPidFileLines(c.dataDir)?.[7] !== "ready   " && failed === undefined) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    if (waiting()) return { release, ready };
+    release();
     if (failed !== undefined) throw failed;
-    if (pid !== 0) {
-      Deno.kill(pid, "SIGSTOP");
-      if (readProcStat(pid)?.state === "T" && readPidFileLines(c.dataDir)?.[7] === "starting") return { pid, ready };
-      Deno.kill(pid, "SIGCONT");
-    }
     await ready;
     await c.stop();
   }
-  throw new Error(`could not catch the startup process in ${_HOLD_STARTUP_ATTEMPTS} starts`);
+  throw new Error(`could not hold the startup process in ${_HOLD_STARTUP_ATTEMPTS} starts`);
 }
 
 /** One backend message: its type letter and body. */
