@@ -294,12 +294,11 @@ function _commandLineOnly(commandLine: readonly { name: string; value: string }[
 async function _loadChildSettings(
   dataDir: string,
   commandLine: readonly { name: string; value: string }[],
-  level: "LOG" | "DEBUG2",
 ): Promise<GucSettings | undefined> {
   try {
     return await loadSettings(dataDir, commandLine);
   } catch (e) {
-    _logConfigLoadError(e, level);
+    _logConfigLoadError(e, "LOG");
     return undefined;
   }
 }
@@ -333,7 +332,7 @@ function _watchPostmasterDeath(): void {
 async function _initChildCommon(args: ChildArgs): Promise<GucSettings> {
   _watchPostmasterDeath();
   setLogProcessInfo({ backendType: CHILD_BACKEND_TYPES[args.type] });
-  const settings = (await _loadChildSettings(args.dataDir, args.commandLine, "LOG")) ??
+  const settings = (await _loadChildSettings(args.dataDir, args.commandLine)) ??
     _commandLineOnly(args.commandLine);
   _configureChildLogging(settings);
   return settings;
